@@ -1,0 +1,1 @@
+"""Command-line commands; see ``v1mtl.cli``."""

@@ -1,0 +1,1 @@
+"""Datasets: V1 recordings (``recordings``, readers, simulator) and classification images."""
