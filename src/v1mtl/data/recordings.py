@@ -45,6 +45,14 @@ class Session:
     def n_repeats(self) -> int:
         return int(self.test_responses.shape[1])
 
+    @property
+    def n_train_trials(self) -> int:
+        return int(self.train_responses.shape[0])
+
+    @property
+    def n_test_images(self) -> int:
+        return int(self.test_responses.shape[0])
+
 
 @dataclass
 class V1Dataset:
