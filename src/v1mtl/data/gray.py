@@ -6,8 +6,12 @@ PIL's ``Image.convert("L")`` uses the same ones (in integer arithmetic, ``(R*299
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
@@ -20,5 +24,7 @@ def rgb_to_gray_np(rgb: np.ndarray) -> np.ndarray:
 
 def rgb_to_gray_torch(rgb: torch.Tensor) -> torch.Tensor:
     """``(B, 3, H, W)`` -> ``(B, 1, H, W)`` luma, same dtype and device."""
+    import torch  # lazily: the NumPy path (bundled photographs) should not pay for importing torch
+
     w = torch.tensor(LUMA_WEIGHTS, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
     return (rgb * w).sum(dim=1, keepdim=True)

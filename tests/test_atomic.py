@@ -1,0 +1,33 @@
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from v1mtl import atomic
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "a.txt"
+    atomic.write_text(target, "old")
+    with pytest.raises(RuntimeError), atomic.atomic_open(target, "w") as fh:
+        fh.write("half of the new")
+        raise RuntimeError("crash")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_written_files_are_readable_by_others_like_a_plain_open(tmp_path):
+    atomic.write_text(tmp_path / "a.txt", "x")
+    with open(tmp_path / "b.txt", "w") as fh:
+        fh.write("x")
+    mode = stat.S_IMODE(os.stat(tmp_path / "a.txt").st_mode)
+    assert mode == stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode)
+
+
+def test_npy_and_json_round_trip(tmp_path):
+    arr = np.arange(6, dtype=np.float32).reshape(2, 3)
+    atomic.save_npy(tmp_path / "a.npy", arr)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy", mmap_mode="r"), arr)
+    atomic.write_json(tmp_path / "a.json", {"x": np.float32(1.5), "y": arr[0]})
+    assert (tmp_path / "a.json").read_text().count("1.5") == 1
