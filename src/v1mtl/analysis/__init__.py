@@ -1,0 +1,1 @@
+"""Sensitivity analyses of trained networks: constrained reconstruction, content vs noise, saliency."""
