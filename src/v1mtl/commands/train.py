@@ -1,0 +1,46 @@
+"""``v1mtl train [CONFIG] --out DIR [--preset quick|paper] [--set KEY=VALUE ...]``: co-train a network.
+
+Rerunning the same command resumes a killed run from its last checkpoint; a finished run is reported and
+left alone. Works under ``torchrun --nproc_per_node=N -m v1mtl.cli train ...`` (DDP).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+GROUP = None
+PRESET_PREFIX = "train"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from v1mtl.config import add_config_arguments
+
+    p = sub.add_parser(
+        "train",
+        help="co-train a network on classification (+ neural targets) for one condition",
+        description=(
+            "Train one condition (baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle) into "
+            "OUT: config.yaml, metrics.jsonl, tensorboard/, last.pt, best.pt, final.json. Rerun to resume."
+        ),
+    )
+    add_config_arguments(p, preset_prefix=PRESET_PREFIX)
+    p.add_argument("--out", required=True, help="run folder (created; rerun with the same folder to resume)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="overrides the config's device")
+    p.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")
+    p.add_argument("--channels-last", action="store_true", default=None, help="channels_last memory format")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from v1mtl.config import config_from_args
+    from v1mtl.training.config import TrainConfig
+    from v1mtl.training.trainer import train
+
+    cfg = config_from_args(
+        TrainConfig,
+        args,
+        preset_prefix=PRESET_PREFIX,
+        flags={"device": args.device, "bf16": args.bf16, "channels_last": args.channels_last},
+    )
+    train(cfg, args.out)
+    return 0

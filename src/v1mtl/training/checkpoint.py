@@ -1,0 +1,109 @@
+"""Checkpoints of a training run and the one function that loads a trained network.
+
+Files in a run folder (all written atomically; every ``.pt`` loads with ``torch.load(weights_only=True)``):
+
+- ``last.pt`` (kind ``v1mtl-train-state``): everything needed to resume bit-identically: ``epoch``,
+  ``state_dict`` (network), ``loss_weights``, ``optimizer``, ``scheduler``, ``early_stopping``,
+  ``best_state_dict`` and ``best_loss_weights`` (the weights early stopping restores), ``history`` (the
+  ``metrics.jsonl`` records), plus the fields of ``best.pt`` below. Random streams need no saving: every
+  epoch reseeds them from (seed, epoch, rank).
+- ``best.pt`` (kind ``v1mtl-trained-network``): the weights with the best validation accuracy, which are
+  also the final weights. Keys: ``kind``, ``format_version``, ``model_config`` (``ModelConfig`` as a dict),
+  ``state_dict`` (``MultiTaskNet``), ``n_classes``, ``class_names``, ``sessions`` (session id -> neurons;
+  empty for classification-only conditions), ``image_size``, ``neural_image_size``, ``normalization``
+  (``{"mean", "std"}`` in [0, 1] pixel units), ``config`` (the resolved ``TrainConfig``), ``epoch``,
+  ``val_accuracy``, ``loss_weights``. ``v1mtl.neural_model.checkpoint.load_shared_core`` reads it too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from v1mtl.atomic import write_with
+from v1mtl.config import config_from_dict
+from v1mtl.errors import InputError
+from v1mtl.models import MultiTaskNet, build_network
+from v1mtl.neural_model.checkpoint import model_config_from_dict
+from v1mtl.training.config import TrainConfig
+
+STATE_KIND = "v1mtl-train-state"
+NETWORK_KIND = "v1mtl-trained-network"
+FORMAT_VERSION = 1
+LAST = "last.pt"
+BEST = "best.pt"
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """``torch.save`` to a temporary sibling, then rename (a killed process leaves the old file)."""
+    write_with(path, lambda fh: torch.save(payload, fh))
+
+
+def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Load a checkpoint dict on the CPU, checking its ``kind`` when given."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such checkpoint file", path=path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for corrupt or foreign files
+        raise InputError(f"not a readable torch checkpoint ({err})", path=path) from err
+    if not isinstance(ckpt, dict):
+        raise InputError("expected a checkpoint dict", path=path)
+    if kind is not None and ckpt.get("kind") not in (kind, STATE_KIND if kind == NETWORK_KIND else kind):
+        raise InputError(f"expected a '{kind}' checkpoint, got {ckpt.get('kind')!r}", path=path, field="kind")
+    return ckpt
+
+
+def resolve_checkpoint(run_dir_or_ckpt: str | Path) -> Path:
+    """A run folder gives its ``best.pt``; a file is taken as is."""
+    p = Path(run_dir_or_ckpt)
+    if p.is_dir():
+        p = p / BEST
+        if not p.is_file():
+            raise InputError("the run folder has no best.pt (has it trained an epoch?)", path=p.parent)
+    return p
+
+
+def load_trained_network(
+    run_dir_or_ckpt: str | Path, device: str = "cpu"
+) -> tuple[MultiTaskNet, TrainConfig, dict[str, Any]]:
+    """Load a trained network (eval mode, on ``device``) from a run folder or a ``best.pt`` / ``last.pt``.
+
+    Returns ``(net, config, extras)``; ``extras`` holds ``class_names``, ``sessions``, ``image_size``,
+    ``neural_image_size``, ``normalization`` ``{"mean", "std"}``, ``epoch``, ``val_accuracy`` and
+    ``path``. Feed the network gray images scaled to [0, 1] and normalized as ``(x - mean) / std``.
+    """
+    path = resolve_checkpoint(run_dir_or_ckpt)
+    ckpt = read_checkpoint(path, NETWORK_KIND)
+    for key in ("model_config", "state_dict", "config", "n_classes"):
+        if key not in ckpt:
+            raise InputError("missing key", path=path, field=key)
+    cfg = config_from_dict(TrainConfig, ckpt["config"], source=str(path))
+    model_cfg = model_config_from_dict(ckpt["model_config"], path)
+    sessions = {str(k): int(v) for k, v in ckpt.get("sessions", {}).items()}
+    net = build_network(
+        model_cfg,
+        n_classes=int(ckpt["n_classes"]),
+        sessions=sessions or None,
+        image_size=int(ckpt["image_size"]),
+        neural_image_size=ckpt.get("neural_image_size"),
+    )
+    net.load_state_dict(ckpt["state_dict"])
+    net.to(device).eval()
+    extras = {
+        key: ckpt.get(key)
+        for key in (
+            "class_names",
+            "image_size",
+            "neural_image_size",
+            "normalization",
+            "epoch",
+            "val_accuracy",
+        )
+    }
+    extras["sessions"] = sessions
+    extras["path"] = str(path)
+    return net, cfg, extras

@@ -1,0 +1,250 @@
+"""The schema of a co-training run (``v1mtl train``), with the reference's values as defaults.
+
+Defaults follow the released recipes of sinzlab/neural_cotraining (method.md 3.3-3.7): SGD lr 0.1,
+momentum 0.75, weight decay 5e-4, batch 128 + 128, ReduceLROnPlateau on validation accuracy (factor 0.4 for
+the Baseline recipe, 0.3 for the MTL recipes, patience 5, relative threshold 1e-4, min lr 1e-4), early
+stopping with patience 5 and 5 restore-best rounds, MSE neural loss with learned Kendall weights, a 1:1
+task ratio and the TinyImageNet gray normalization (mean 0.4519, std 0.2221). The model defaults are the
+paper's VGG-19-BN (``v1mtl.models.ModelConfig``). See docs/configs.md for every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD
+from v1mtl.errors import InputError
+from v1mtl.models import ModelConfig
+
+Condition = Literal["baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle"]
+CONDITIONS: tuple[str, ...] = Condition.__args__
+NEURAL_CONDITIONS = ("mtl", "mtl-shuffled", "mtl-random", "mtl-oracle")
+
+# ReduceLROnPlateau factor of the released recipes (method.md 3.4a-b): 0.4 Baseline, 0.3 MTL-*.
+LR_FACTOR_CLASSIFICATION_ONLY = 0.4
+LR_FACTOR_MTL = 0.3
+
+
+@dataclass
+class DataConfig:
+    """The classification task.
+
+    Attributes:
+        source: ``"builtin"`` or a TinyImageNet-200 root / image folder (``v1mtl.data.images``).
+        image_size: image side in pixels (64 for TinyImageNet).
+        split_seed: seed of the train/validation split (1000 in the reference) and of the built-in set.
+        builtin_counts: ``[train, val, test]`` image counts of the built-in set.
+        batch_size: classification batch size (per process under DDP).
+        eval_batch_size: batch size of validation and test passes.
+        augment: random crop (pad 4), horizontal flip and rotation (15 deg) on training batches.
+        mean, std: input normalization in [0, 1] pixel units (TinyImageNet gray statistics).
+    """
+
+    source: str = "builtin"
+    image_size: int = 64
+    split_seed: int = 1000
+    builtin_counts: list[int] = field(default_factory=lambda: [20000, 2000, 5000])
+    batch_size: int = 128
+    eval_batch_size: int = 256
+    augment: bool = True
+    mean: float = TIN_GRAY_MEAN
+    std: float = TIN_GRAY_STD
+
+
+@dataclass
+class NeuralConfig:
+    """The neural task (conditions ``mtl*``).
+
+    Attributes:
+        targets: a native V1 dataset written by ``v1mtl predict-responses`` (images = classification
+            images, responses = predicted targets). Not used by ``mtl-oracle``, which makes its own.
+        ratio: neural batches per classification batch (per neural dataset); below 1, one neural batch
+            every ``1/ratio`` classification batches.
+        loss: ``"mse"`` (the MTL recipe) or ``"poisson"`` (mean over recorded entries).
+        batch_size: neural batch size.
+        weighting: ``"learned"`` (Kendall et al. 2018 as in the reference) or ``"fixed"``.
+        fixed_weights: loss weights with ``weighting: fixed``, keys ``classification`` and ``neural``.
+        train_fraction, split_seed: the 80/20 train/validation split of image ids (seed 1000).
+    """
+
+    targets: str | None = None
+    ratio: float = 1.0
+    loss: Literal["mse", "poisson"] = "mse"
+    batch_size: int = 128
+    weighting: Literal["learned", "fixed"] = "learned"
+    fixed_weights: dict[str, float] = field(default_factory=lambda: {"classification": 1.0, "neural": 1.0})
+    train_fraction: float = 0.8
+    split_seed: int = 1000
+
+
+@dataclass
+class OptimizerConfig:
+    """SGD of the reference (method.md 3.4a-b); the learned loss weights are optimized with it."""
+
+    lr: float = 0.1
+    momentum: float = 0.75
+    weight_decay: float = 5e-4
+
+
+@dataclass
+class ScheduleConfig:
+    """Learning-rate schedule and early stopping (method.md 3.3).
+
+    Attributes:
+        max_epochs: upper bound on epochs (400 Baseline / 407 MTL in the reference).
+        lr_factor: ReduceLROnPlateau factor; None picks the reference's per condition (0.4 for
+            classification-only conditions, 0.3 for MTL conditions).
+        lr_patience: epochs without improvement before the LR drops.
+        lr_threshold: ReduceLROnPlateau's improvement threshold, relative (``threshold_mode='rel'``).
+        min_lr: LR floor.
+        patience: early-stopping patience; a round ends after ``patience + 1`` non-improving epochs
+            once the score has improved (``patience`` if it never did in that round).
+        threshold: early-stopping improvement threshold, absolute, in accuracy units (fraction);
+            1e-6 is the reference's 1e-4 in percent.
+        restore_rounds: rounds of early stopping; the best weights are restored after each
+            (``lr_decay_steps`` in the reference).
+    """
+
+    max_epochs: int = 400
+    lr_factor: float | None = None
+    lr_patience: int = 5
+    lr_threshold: float = 1e-4
+    min_lr: float = 1e-4
+    patience: int = 5
+    threshold: float = 1e-6
+    restore_rounds: int = 5
+
+
+@dataclass
+class NoiseConfig:
+    """The Gaussian-noise mixture of ``noise-augmented`` (method.md 1.5, the reference's default mix).
+
+    Each training image independently gets one level: ``stds[i]`` with probability ``probs[i]``, clean
+    with the rest (0.5 by default). Noise is added in [0, 1] pixel space before normalization, then clamped.
+
+    Attributes:
+        stds, probs: the levels and their probabilities.
+        space: ``"rgb"`` adds i.i.d. noise to each of the three (equal) RGB channels of the gray image,
+            clamps, and converts back with the BT.601 luma weights, as the reference did (noise in RGB,
+            then ``Grayscale``); the gray noise std is then about 0.669 x ``std``. ``"gray"`` adds ``std``
+            to the gray image directly.
+        validation: also apply the mixture (with a fixed seed) to the validation split used for model
+            selection, as the reference does for its in-domain validation set.
+    """
+
+    stds: list[float] = field(default_factory=lambda: [0.08, 0.12, 0.18, 0.26, 0.38])
+    probs: list[float] = field(default_factory=lambda: [0.1, 0.1, 0.1, 0.1, 0.1])
+    space: Literal["rgb", "gray"] = "rgb"
+    validation: bool = True
+
+
+@dataclass
+class OracleConfig:
+    """``mtl-oracle``: targets from a readout fitted on the frozen shared block of a noise-augmented run.
+
+    Attributes:
+        checkpoint: run folder (or ``best.pt``) of a finished ``noise-augmented`` run.
+        v1_dataset: the V1 dataset (native folder) the readouts are fitted to.
+        fit_config: YAML config of the V1 model fit (``v1mtl.neural_model``); None = its defaults.
+        fit_overrides: ``dotted.key=value`` overrides of the fit config.
+    """
+
+    checkpoint: str | None = None
+    v1_dataset: str | None = None
+    fit_config: str | None = None
+    fit_overrides: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoggingConfig:
+    """Outputs beyond ``metrics.jsonl`` (always written)."""
+
+    tensorboard: bool = True
+    progress: bool = True
+
+
+@dataclass
+class TrainConfig:
+    """A co-training run.
+
+    Attributes:
+        condition: baseline, mtl, mtl-shuffled, mtl-random, noise-augmented or mtl-oracle (docs/training.md).
+        seed: seeds initialization, shuffling, augmentation and noise.
+        device: ``cpu`` or ``cuda`` (under torchrun each process uses ``cuda:LOCAL_RANK``).
+        bf16: run forward passes under ``torch.autocast(dtype=bfloat16)``.
+        channels_last: use the ``channels_last`` memory format for the network and image batches.
+        deterministic: ``torch.use_deterministic_algorithms(True)`` and no cuDNN autotuning.
+    """
+
+    condition: Condition = "baseline"
+    seed: int = 1000
+    device: Literal["cpu", "cuda"] = "cpu"
+    bf16: bool = False
+    channels_last: bool = False
+    deterministic: bool = False
+    data: DataConfig = field(default_factory=DataConfig)
+    neural: NeuralConfig = field(default_factory=NeuralConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    oracle: OracleConfig = field(default_factory=OracleConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def uses_neural(self) -> bool:
+        return self.condition in NEURAL_CONDITIONS
+
+    def lr_factor(self) -> float:
+        """The ReduceLROnPlateau factor: the configured one, else the reference's for the condition."""
+        if self.schedule.lr_factor is not None:
+            return self.schedule.lr_factor
+        return LR_FACTOR_MTL if self.uses_neural else LR_FACTOR_CLASSIFICATION_ONLY
+
+    def validate(self, source: str = "config") -> TrainConfig:
+        """Check values the schema's types cannot; raise ``InputError`` naming the key. Returns ``self``."""
+        checks = [
+            ("data.image_size", self.data.image_size >= 8, "must be at least 8"),
+            ("data.batch_size", self.data.batch_size >= 1, "must be positive"),
+            ("data.eval_batch_size", self.data.eval_batch_size >= 1, "must be positive"),
+            ("data.std", self.data.std > 0, "must be positive"),
+            ("data.builtin_counts", len(self.data.builtin_counts) == 3, "must be [train, val, test]"),
+            ("neural.ratio", self.neural.ratio > 0, "must be positive"),
+            ("neural.batch_size", self.neural.batch_size >= 1, "must be positive"),
+            ("neural.train_fraction", 0 < self.neural.train_fraction < 1, "must be in (0, 1)"),
+            (
+                "neural.fixed_weights",
+                set(self.neural.fixed_weights) == {"classification", "neural"},
+                "needs exactly the keys 'classification' and 'neural'",
+            ),
+            ("optimizer.lr", self.optimizer.lr > 0, "must be positive"),
+            ("schedule.max_epochs", self.schedule.max_epochs >= 1, "must be at least 1"),
+            ("schedule.restore_rounds", self.schedule.restore_rounds >= 1, "must be at least 1"),
+            ("schedule.patience", self.schedule.patience >= 0, "must be >= 0"),
+            ("noise.probs", len(self.noise.probs) == len(self.noise.stds), "needs one probability per std"),
+            (
+                "noise.probs",
+                all(p >= 0 for p in self.noise.probs) and sum(self.noise.probs) <= 1 + 1e-9,
+                "must be >= 0 and sum to at most 1 (the rest is clean)",
+            ),
+            ("noise.stds", all(s > 0 for s in self.noise.stds), "must be positive"),
+        ]
+        if self.schedule.lr_factor is not None:
+            checks.append(("schedule.lr_factor", 0 < self.schedule.lr_factor < 1, "must be in (0, 1)"))
+        for key, ok, message in checks:
+            if not ok:
+                raise InputError(message, path=source, field=key)
+        if self.condition in ("mtl", "mtl-shuffled", "mtl-random") and not self.neural.targets:
+            raise InputError(
+                f"condition '{self.condition}' needs a targets dataset", path=source, field="neural.targets"
+            )
+        if self.condition == "mtl-oracle":
+            for key in ("checkpoint", "v1_dataset"):
+                if not getattr(self.oracle, key):
+                    raise InputError("condition 'mtl-oracle' needs it", path=source, field=f"oracle.{key}")
+        try:
+            self.model.validate()
+        except ValueError as err:
+            raise InputError(str(err), path=source, field="model") from None
+        return self

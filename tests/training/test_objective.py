@@ -1,0 +1,59 @@
+"""Loss weighting of the co-training objective: values and gradients of the learned weights."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from v1mtl.models import ModelConfig, build_network
+from v1mtl.training.objective import CoTrainingObjective
+
+
+def _net():
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch="vgg11", width=0.0625, hidden=8)
+    return build_network(cfg, n_classes=3, sessions={"a": 4}, image_size=32)
+
+
+def test_learned_weights_values_and_gradients():
+    obj = CoTrainingObjective(_net(), "learned", "mse")
+    with torch.no_grad():
+        obj.loss_weights["classification"].log_weight.fill_(0.3)
+        obj.loss_weights["neural"].log_weight.fill_(-0.2)
+    x, y = torch.randn(4, 1, 32, 32), torch.tensor([0, 1, 2, 0])
+    loss, raw, logits = obj(x, y, "classification")
+    assert torch.allclose(raw, F.cross_entropy(logits, y))
+    assert torch.allclose(loss, math.exp(-0.3) * raw + 0.15)
+    loss.backward()
+    # d/ds [exp(-s) CE + s/2] = -exp(-s) CE + 1/2
+    g = obj.loss_weights["classification"].log_weight.grad
+    assert torch.allclose(g, -math.exp(-0.3) * raw.detach() + 0.5)
+    assert obj.loss_weights["neural"].log_weight.grad is None
+
+    target = torch.rand(4, 4)
+    mask = torch.ones(4, 4, dtype=torch.bool)
+    mask[0, 0] = False
+    loss, raw, pred = obj(x, target, "neural", "a", mask)
+    mse = ((pred - target)[mask] ** 2).mean()
+    assert torch.allclose(raw, mse)
+    assert torch.allclose(loss, 0.5 * math.exp(0.2) * mse - 0.1)
+    loss.backward()
+    g = obj.loss_weights["neural"].log_weight.grad
+    assert torch.allclose(g, -0.5 * math.exp(0.2) * mse.detach() + 0.5)
+
+
+def test_fixed_and_unweighted():
+    x, y = torch.randn(2, 1, 32, 32), torch.tensor([1, 2])
+    obj = CoTrainingObjective(_net(), "fixed", "poisson", {"classification": 2.0, "neural": 0.5})
+    assert len(list(obj.loss_weights.parameters())) == 0
+    loss, raw, _ = obj(x, y, "classification")
+    assert torch.allclose(loss, 2 * raw)
+    target = torch.rand(2, 4)
+    loss, raw, pred = obj(x, target, "neural", "a")
+    poisson = (pred - target * torch.log(pred + 1e-12)).mean()
+    assert torch.allclose(raw, poisson) and torch.allclose(loss, 0.5 * raw)
+    obj = CoTrainingObjective(_net(), "none")
+    loss, raw, _ = obj(x, y, "classification")
+    assert loss is raw
