@@ -1,0 +1,1 @@
+"""Evaluation of trained networks: robustness to image corruptions and V1 predictivity."""
