@@ -1,0 +1,90 @@
+"""Speed of ``v1mtl.corruptions`` against imagecorruptions (the reference), same process, same images.
+
+Both sides corrupt the same 64 × 64 RGB photograph crops with the ``imagenet`` parameters (the only ones
+imagecorruptions has), for each of the 15 benchmark corruptions at severities 1-5. Ours runs batched,
+the reference one image at a time (its API). Prints JSON: images/s per side and the ratio, per
+corruption and overall (total images over total time).
+
+    .venv/bin/python benchmarks/corruptions.py [--images 256] [--size 64] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+import torch
+
+
+def photo_crops(count: int, size: int, seed: int = 0) -> np.ndarray:
+    """``(count, size, size, 3)`` uint8 crops of the RGB photographs bundled with installed packages."""
+    from v1mtl.data import photos
+
+    rgb = [photos._skimage_photo(name) for name in photos.SKIMAGE_PHOTOS]
+    rgb += list(photos._sklearn_photos().values()) + [photos._matplotlib_photo()]
+    rs = np.random.RandomState(seed)
+    crops = []
+    for i in range(count):
+        img = rgb[i % len(rgb)]
+        top, left = rs.randint(0, img.shape[0] - size), rs.randint(0, img.shape[1] - size)
+        crops.append(img[top : top + size, left : left + size])
+    return np.stack(crops)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--size", type=int, default=64)
+    # One thread, like the reference; on an oversubscribed machine OpenMP's spinning threads are also
+    # hundreds of times slower than one thread.
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    import imagecorruptions
+
+    from v1mtl.corruptions import corrupt, names
+
+    crops = photo_crops(args.images, args.size)
+    batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255
+    corrupt(batch[:2], "jpeg_compression", 1, preset="imagenet")  # warm-up: imports, caches
+    rows = {}
+    total_ours = total_ref = 0.0
+    for name in names("common"):
+        ours = ref = 0.0
+        for severity in range(1, 6):
+            start = time.perf_counter()
+            corrupt(batch, name, severity, preset="imagenet")
+            ours += time.perf_counter() - start
+            np.random.seed(severity)  # noqa: NPY002 - the reference draws from the legacy global RNG
+            start = time.perf_counter()
+            for img in crops:
+                imagecorruptions.corrupt(img, corruption_name=name, severity=severity)
+            ref += time.perf_counter() - start
+        n = 5 * args.images
+        rows[name] = {"ours_images_per_s": n / ours, "reference_images_per_s": n / ref, "ratio": ref / ours}
+        total_ours += ours
+        total_ref += ref
+    n = 15 * 5 * args.images
+    result = {
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "torch_threads": torch.get_num_threads(),
+        "images": args.images,
+        "size": args.size,
+        "preset": "imagenet",
+        "per_corruption": rows,
+        "overall": {
+            "ours_images_per_s": n / total_ours,
+            "reference_images_per_s": n / total_ref,
+            "ratio": total_ref / total_ours,
+            "slowest_ratio": min(r["ratio"] for r in rows.values()),
+        },
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
