@@ -1,0 +1,67 @@
+"""``v1mtl fit-neural``: fit the single-task V1 model (VGG trunk[:k] + one Gaussian readout per session)."""
+
+from __future__ import annotations
+
+import argparse
+
+GROUP = None
+PRESET_PREFIX = "fit-neural"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from v1mtl.config import add_config_arguments
+
+    p = sub.add_parser(
+        "fit-neural",
+        help="fit the single-task V1 model on a V1 dataset",
+        description=(
+            "Fit a VGG trunk features[:k] plus Gaussian readouts to a V1 dataset with the reference's settings "
+            "(Poisson loss scaled by sqrt(N/B) + L1 on readout features, Adam, early stopping on validation "
+            "correlation; docs/v1-model.md). Writes model.pt, scores.csv (per neuron test correlation, "
+            "correlation to the average, FEVE, noise ceiling), summary.json, metrics.jsonl and config.yaml. "
+            "Rerun the same command to resume an interrupted run."
+        ),
+    )
+    add_config_arguments(p, preset_prefix=PRESET_PREFIX)
+    p.add_argument("--out", required=True, help="output folder (new, or a run of this config to resume)")
+    p.add_argument("--data", default=None, metavar="PATH", help="the V1 dataset (sets data.path)")
+    p.add_argument(
+        "--core-from",
+        default=None,
+        metavar="CKPT",
+        help="take the trunk from a trained network's checkpoint (sets core_from)",
+    )
+    p.add_argument(
+        "--freeze-core",
+        action="store_true",
+        default=None,
+        help="keep that trunk fixed (weights and BatchNorm statistics): fit only the readouts",
+    )
+    p.add_argument("--device", default=None, help="cpu or cuda (sets device)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from v1mtl.config import config_from_args
+    from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
+
+    cfg = config_from_args(
+        FitNeuralConfig,
+        args,
+        preset_prefix=PRESET_PREFIX,
+        flags={
+            "data.path": args.data,
+            "core_from": args.core_from,
+            "freeze_core": args.freeze_core,
+            "device": args.device,
+        },
+    )
+    summary = fit_v1_model(cfg, None, args.out)
+    ceiling = summary["noise_ceiling"]
+    print(
+        f"fit-neural: test corr {summary['test_corr_mean']:.3f}, corr to average "
+        f"{summary['corr_to_average_mean']:.3f}, FEVE mean {summary['feve_mean']:.3f} "
+        f"(median {summary['feve_median']:.3f}); noise ceiling: oracle corr {ceiling['oracle_corr_mean']:.3f}, "
+        f"explainable variance median {ceiling['explainable_variance_median']:.3f}; results in {args.out}"
+    )
+    return 0

@@ -1,0 +1,141 @@
+"""Build a ``MultiTaskNet`` from a ``ModelConfig``.
+
+The defaults are the paper's (method.md 2, 3.4b-c): VGG-19 with batch norm, shared block ``features[:17]``
+(up to ``relu3_1``), the ``conv`` classification head with 4096 hidden channels, Gaussian readouts with
+init_mu_range 0.3, init_sigma_range 0.6, L1 weight 0.5 and output ``ELU(r - 1) + 1``.
+
+The width multiplier scales every convolution of the trunk AND the head's hidden size
+(``hidden * width``), so a width-0.25 network is a uniformly thinner VGG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from v1mtl.models.heads import ConvHead, DenseHead
+from v1mtl.models.multitask import MultiTaskNet
+from v1mtl.models.readouts import SessionReadouts
+from v1mtl.models.vgg import ARCH_CFG, make_features, scaled_width, shared_layer_index
+
+HEADS = ("conv", "dense")
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of a network.
+
+    Attributes:
+        arch: vgg11, vgg13, vgg16 or vgg19.
+        batch_norm: BatchNorm after every convolution (``vgg19_bn``).
+        width: multiplier of every channel count, conv and head (1.0 = standard VGG).
+        shared_layer: last layer of the shared block, by name (``"relu3_1"``, see ``vgg_layer_names``) or
+            as the module count ``k`` of ``features[:k]`` (17 = relu3_1 of vgg19_bn).
+        head: classification head, ``"conv"`` (reference) or ``"dense"``.
+        hidden: hidden size of the head before the width multiplier.
+        dropout: dropout probability in the head.
+        init_mu_range: readout locations start U(-init_mu_range, init_mu_range).
+        init_sigma_range: readout widths start U(0, init_sigma_range).
+        gamma_readout: weight of the readouts' L1 feature penalty.
+        elu_offset: neural output is ``ELU(r + elu_offset) + 1``.
+        readout_bias: readouts have a per-neuron bias.
+    """
+
+    arch: str = "vgg19"
+    batch_norm: bool = True
+    width: float = 1.0
+    shared_layer: str | int = "relu3_1"
+    head: str = "conv"
+    hidden: int = 4096
+    dropout: float = 0.5
+    init_mu_range: float = 0.3
+    init_sigma_range: float = 0.6
+    gamma_readout: float = 0.5
+    elu_offset: float = -1.0
+    readout_bias: bool = True
+
+    def validate(self) -> ModelConfig:
+        """Raise ``ValueError`` naming the field when a value is out of range. Returns ``self``."""
+        if self.arch not in ARCH_CFG:
+            raise ValueError(f"model.arch: unknown {self.arch!r}; expected one of {sorted(ARCH_CFG)}")
+        if self.head not in HEADS:
+            raise ValueError(f"model.head: unknown {self.head!r}; expected one of {list(HEADS)}")
+        if self.width <= 0:
+            raise ValueError(f"model.width: must be positive, got {self.width}")
+        if not 0 < self.init_mu_range <= 1:
+            raise ValueError(f"model.init_mu_range: must be in (0, 1], got {self.init_mu_range}")
+        if self.init_sigma_range <= 0:
+            raise ValueError(f"model.init_sigma_range: must be positive, got {self.init_sigma_range}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"model.dropout: must be in [0, 1), got {self.dropout}")
+        try:
+            shared_layer_index(self.arch, self.batch_norm, self.shared_layer)
+        except ValueError as err:
+            raise ValueError(f"model.shared_layer: {err}") from None
+        return self
+
+
+def _dry_run(module: nn.Module, shape: tuple[int, ...]) -> torch.Size:
+    """Output shape of ``module`` on zeros of ``shape`` (eval mode, no grad; training mode is restored)."""
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros(shape))
+    module.train(was_training)
+    return out.shape
+
+
+def build_network(
+    cfg: ModelConfig,
+    *,
+    n_classes: int | None,
+    sessions: dict[str, int] | None,
+    image_size: int,
+    neural_image_size: int | tuple[int, int] | None = None,
+) -> MultiTaskNet:
+    """Build the network ``cfg`` describes.
+
+    Args:
+        cfg: the architecture.
+        n_classes: number of classes, or None for a network without a classification branch.
+        sessions: session id -> number of neurons, or None for a network without neural readouts.
+        image_size: side of the (square) classification input; sizes the dense head.
+        neural_image_size: side (or ``(height, width)``) of the neural input, default ``image_size``; the
+            readouts' input shape comes from a dry run of the shared block on it, as in the reference
+            (method.md 2.3).
+    """
+    cfg.validate()
+    features = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)
+    k = shared_layer_index(cfg.arch, cfg.batch_norm, cfg.shared_layer)
+    shared = features[:k]
+    unshared = classifier = None
+    if n_classes is not None:
+        unshared = features[k:]
+        try:
+            c, h, w = _dry_run(nn.Sequential(shared, unshared), (1, 3, image_size, image_size))[1:]
+        except RuntimeError as err:
+            raise ValueError(
+                f"image size {image_size} is too small for the {cfg.arch} trunk ({err})"
+            ) from None
+        hidden = scaled_width(cfg.hidden, cfg.width)
+        if cfg.head == "conv":
+            classifier = ConvHead(c, n_classes, hidden, cfg.dropout)
+        else:
+            classifier = DenseHead(c * h * w, n_classes, hidden, cfg.dropout)
+    readouts = None
+    if sessions:
+        side = neural_image_size or image_size
+        h, w = (side, side) if isinstance(side, int) else side
+        in_shape = tuple(_dry_run(shared, (1, 3, h, w))[1:])
+        readouts = SessionReadouts(
+            in_shape,
+            sessions,
+            init_mu_range=cfg.init_mu_range,
+            init_sigma_range=cfg.init_sigma_range,
+            gamma_readout=cfg.gamma_readout,
+            elu_offset=cfg.elu_offset,
+            bias=cfg.readout_bias,
+        )
+    return MultiTaskNet(shared, unshared, classifier, readouts, in_channels=3)
