@@ -1,0 +1,46 @@
+import json
+
+import numpy as np
+
+from v1mtl.cli import main
+from v1mtl.data.images import load_classification
+
+
+def fake_photographs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {name: rng.random((300, 400), dtype=np.float32) for name in ("a", "b")}
+
+
+def test_make_builtin_writes_an_image_folder_that_reads_back(tmp_path, capsys, monkeypatch):
+    # Stand-in photographs keep the test fast; the real ones are exercised in tests/data/test_builtin.py.
+    monkeypatch.setattr("v1mtl.data.photos.load_photographs", fake_photographs)
+    out = tmp_path / "set"
+    args = ["data", "make-builtin", "--out", str(out), "--size", "32", "--seed", "5"]
+    args += ["--train", "30", "--val", "10", "--test", "20", "--cache-dir", str(tmp_path / "cache")]
+    args += ["--grid", str(tmp_path / "grid.png")]
+    assert main(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["splits"] == {"train": 30, "val": 10, "test": 20}
+    assert json.loads((out / "config.json").read_text())["seed"] == 5
+    assert (tmp_path / "grid.png").stat().st_size > 1000
+    assert len(list((out / "test").rglob("*.png"))) == 20
+
+    from v1mtl.data.builtin import make_builtin
+
+    original = make_builtin(size=32, counts=(30, 10, 20), seed=5, cache_dir=tmp_path / "cache")
+    back = load_classification(out, size=32, cache_dir=tmp_path / "cache2")
+    assert back.class_names == original.class_names
+    for split in ("train", "val", "test"):
+        a, b = original.split(split), back.split(split)
+        # Files are named by index within the split; reorder both by (label, image bytes) to compare as sets.
+        key_a = sorted(zip(a.labels.tolist(), (img.tobytes() for img in a.images), strict=True))
+        key_b = sorted(zip(b.labels.tolist(), (img.tobytes() for img in b.images), strict=True))
+        assert key_a == key_b
+    assert np.asarray(back.train.images).dtype == np.uint8
+
+
+def test_make_builtin_rejects_other_sizes(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["data", "make-builtin", "--out", str(tmp_path), "--size", "48"])
