@@ -14,7 +14,25 @@ import sys
 from v1mtl import __version__
 from v1mtl.errors import InputError
 
-COMMAND_MODULES = ("data_inspect",)
+COMMAND_MODULES = (
+    # the whole study and its report
+    "run",
+    "report",
+    # stages, in pipeline order
+    "simulate_v1",
+    "fit_neural",
+    "predict_responses",
+    "train",
+    "corrupt",
+    "evaluate_robustness",
+    "evaluate_predictivity",
+    "evaluate_brain_robustness",
+    "analyze_reconstruction",
+    "analyze_saliency",
+    # datasets
+    "data_inspect",
+    "data_make_builtin",
+)
 
 GROUPS = {
     "data": "inspect and build datasets",

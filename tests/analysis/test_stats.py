@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from v1mtl.analysis.stats import bootstrap_mean, bootstrap_spearman, paired_bootstrap_difference, spearman
+from v1mtl.analysis.stats import (
+    bootstrap_mean,
+    bootstrap_spearman,
+    paired_bootstrap_difference,
+    spearman,
+    t_mean,
+)
 
 
 def test_bootstrap_mean_covers_the_mean_and_shrinks_with_n():
@@ -31,3 +37,13 @@ def test_spearman_matches_scipy_with_ties():
     assert np.isnan(spearman(np.ones(4), np.arange(4.0)))
     est = bootstrap_spearman(np.arange(2.0), np.arange(2.0))
     assert np.isnan(est.ci_low)
+
+
+def test_t_mean_matches_the_textbook_interval():
+    # values 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.3027 -> half width 4.3027 / sqrt(3) = 2.4841
+    est = t_mean(np.array([1.0, 2.0, 3.0, np.nan]))
+    assert est.n == 3 and est.value == 2.0
+    assert abs(est.ci_high - 2.0 - 4.302653 / np.sqrt(3)) < 1e-5
+    assert abs((est.ci_high + est.ci_low) / 2 - 2.0) < 1e-12
+    single = t_mean(np.array([0.7]))
+    assert single.value == 0.7 and np.isnan(single.ci_low)

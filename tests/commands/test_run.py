@@ -1,24 +1,56 @@
-"""``v1mtl run --smoke``: simulates into OUT/v1, prints the summary, and keeps an identical dataset."""
+"""``v1mtl run --smoke``: the whole pipeline at toy size, then a rerun that resumes and does nothing."""
 
 import json
 
 from v1mtl.cli import main
-from v1mtl.commands.run import SMOKE
+from v1mtl.report.claims import CLAIMS
+from v1mtl.training.config import CONDITIONS
 
 
-def test_smoke_run_simulates_and_summarizes(tmp_path, capsys):
-    assert main(["run", "--smoke", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert (tmp_path / "v1" / "manifest.json").is_file()
-    start = out.index("{")
-    summary, end = json.JSONDecoder().raw_decode(out[start:])
-    assert summary["n_neurons_total"] == SMOKE.neurons * SMOKE.sessions
-    table = out[start + end :]
-    assert "median explainable variance" in table
-    neurons_row = next(line for line in table.splitlines() if line.startswith("neurons"))
-    assert neurons_row.split()[-1] == str(SMOKE.neurons * SMOKE.sessions)
+def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys):
+    out = tmp_path / "study"
+    assert main(["run", "--smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for condition in CONDITIONS:
+        assert (out / "train" / f"{condition}-s0" / "final.json").is_file()
+        assert (out / "robustness" / f"{condition}-s0" / "corruptions" / "robustness.csv").is_file()
+        assert (out / "predictivity" / f"{condition}-s0" / "summary.json").is_file()
+        assert f"| {condition} | 1 |" in printed
+    assert (out / "fit" / "v1-model" / "summary.json").is_file()
+    for target in ("real", "shuffled", "random"):
+        assert (out / "targets" / target / "data" / "manifest.json").is_file()
+    assert (out / "analysis" / "reconstruction" / "per_image.csv").is_file()
+    assert (out / "analysis" / "saliency" / "per_image.csv").is_file()
+    report = (out / "report.md").read_text()
+    for claim in CLAIMS:
+        assert claim in report
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert f"report: {out / 'report.md'}" in printed
+    # every figure the report links exists
+    for line in report.splitlines():
+        if line.startswith("!["):
+            assert (out / line.split("](", 1)[1].rstrip(")")).is_file(), line
 
-    before = (tmp_path / "v1" / "manifest.json").stat().st_mtime_ns
-    assert main(["run", "--smoke", "--out", str(tmp_path)]) == 0
-    assert "kept the existing" in capsys.readouterr().out
-    assert (tmp_path / "v1" / "manifest.json").stat().st_mtime_ns == before
+    first = {p: json.loads(p.read_text())["finished"] for p in out.glob("*/*/.done.json")}
+    assert main(["run", "--smoke", "--out", str(out)]) == 0
+    rerun = capsys.readouterr().out
+    assert "(0 run now" in rerun
+    assert {p: json.loads(p.read_text())["finished"] for p in out.glob("*/*/.done.json")} == first
+
+
+def test_changed_setting_reruns_only_the_units_that_depend_on_it(tmp_path, capsys):
+    out = tmp_path / "study"
+    smoke = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline]"]
+    assert main(smoke) == 0
+    capsys.readouterr()
+    assert main([*smoke, "--set", "robustness.limit=20"]) == 0
+    printed = capsys.readouterr().out
+    ran = [line.split(": running")[0].split()[-1] for line in printed.splitlines() if ": running (" in line]
+    assert ran == ["baseline-s0", "report"]
+    assert "robustness] unit" in next(line for line in printed.splitlines() if ": running (" in line)
+
+
+def test_unknown_study_key_is_one_clear_error(tmp_path, capsys):
+    assert main(["run", "--smoke", "--out", str(tmp_path), "--set", "robustness.severitys=[1]"]) == 2
+    err = capsys.readouterr().err
+    assert "robustness.severitys" in err and len(err.strip().splitlines()) == 1

@@ -121,3 +121,19 @@ def bootstrap_spearman(
     boot = np.array([spearman(x[i], y[i]) for i in rng.integers(0, x.size, size=(n_boot, x.size))])
     lo, hi = _interval(boot, level)
     return Estimate(rho, lo, hi, int(x.size))
+
+
+def t_mean(values: np.ndarray, *, level: float = DEFAULT_LEVEL) -> Estimate:
+    """Mean of ``values`` ``(n,)`` with a Student-t interval (NaN dropped).
+
+    For few independent units, such as training seeds, where a bootstrap over 2-5 values is too coarse.
+    With one unit the interval is NaN: one seed says nothing about the spread across seeds.
+    """
+    v = _finite(values)
+    if v.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    mean = float(v.mean())
+    if v.size == 1:
+        return Estimate(mean, float("nan"), float("nan"), 1)
+    half = float(sps.t.ppf((1 + level) / 2, df=v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return Estimate(mean, mean - half, mean + half, int(v.size))

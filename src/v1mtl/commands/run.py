@@ -1,62 +1,53 @@
-"""``v1mtl run``: the main job on built-in data.
+"""``v1mtl run [STUDY.yaml] [--out DIR] [--preset P] [--set k=v ...] [--smoke]``: the whole study.
 
-For now it simulates a V1 dataset into ``<out>/v1`` (kept when an identical one is already there) and prints
-its summary: the ``v1mtl data inspect`` JSON and a short table. Later stages (fitting, co-training,
-evaluation) extend this command.
+Stages (each with a folder under ``--out``; see ``v1mtl.study.plan``): V1 data, the V1 model, neural
+targets, co-training of every condition x seed, robustness, V1 predictivity, the reconstruction and
+saliency analyses, and the report. A rerun resumes; a changed setting reruns only what depends on it.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from v1mtl.data.simulation_config import SimulationConfig
+from v1mtl.config import add_config_arguments
 
 GROUP = None
-
-PRESETS = {"quick": SimulationConfig()}
-# The smallest run that still exercises every step; for checking an installation in seconds.
-SMOKE = SimulationConfig(neurons=8, sessions=2, images=300, test_images=20, repeats=4, image_size=32)
+DEFAULT_PRESET = "quick"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
-        help="run the main job on built-in data (now: simulate a V1 dataset and summarize it)",
-        description="Run the study on built-in data. Now: simulate a V1 dataset into OUT/v1 and print its summary.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="run the whole study (default: the quick preset on built-in data)",
+        description=(
+            "Run the whole study as resumable stages: V1 data, V1 model, targets, co-training of every condition and "
+            "seed, robustness, V1 predictivity, reconstruction and saliency analyses, report. Without a config or "
+            f"--preset it runs the '{DEFAULT_PRESET}' preset on built-in data (no download)."
+        ),
     )
-    p.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="size of the run")
-    p.add_argument("--out", default="runs/quick", help="output folder")
-    p.add_argument("--smoke", action="store_true", help="a tiny run that checks the pipeline in seconds")
+    add_config_arguments(p, preset_prefix="study")
+    p.add_argument(
+        "--out", default="runs/quick", help="study folder (rerunning into it resumes) (default: runs/quick)"
+    )
+    p.add_argument("--smoke", action="store_true", help="the same pipeline at toy size, in about a minute")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for every stage")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from v1mtl.config import config_from_args
+    from v1mtl.errors import InputError
+    from v1mtl.study.config import StudyConfig
+    from v1mtl.study.pipeline import run_study
 
-    from v1mtl.data.neural_inspect import inspect_neural
-    from v1mtl.data.simulate import simulate_to_folder
-
-    config = SMOKE if args.smoke else PRESETS[args.preset]
-    v1_dir = Path(args.out) / "v1"
-    created = simulate_to_folder(config, v1_dir)
-    print(f"{'simulated' if created else 'kept the existing'} V1 dataset: {v1_dir}")
-    summary = inspect_neural(v1_dir, "native")
-    print(json.dumps(summary, indent=2))
-    print(summary_table(summary))
+    if args.smoke:
+        if args.preset not in (None, "smoke"):
+            raise InputError("--smoke is a preset of its own; drop --preset", field="preset")
+        args.preset = "smoke"
+    elif args.preset is None and args.config is None:
+        args.preset = DEFAULT_PRESET
+    cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags={"device": args.device})
+    report, table = run_study(cfg, args.out)
+    print("\n" + table)
+    print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0
-
-
-def summary_table(summary: dict) -> str:
-    """A few human-readable lines from the ``data inspect`` summary of a V1 dataset."""
-    ev = summary["explainable_variance"]
-    median = "n/a" if ev["median"] is None else f"{ev['median']:.3f}"
-    rows = [
-        ("sessions", str(len(summary["sessions"]))),
-        ("neurons", str(summary["n_neurons_total"])),
-        ("images", f"{summary['n_images']} x {summary['image_shape'][0]} x {summary['image_shape'][1]} px"),
-        ("median explainable variance", median),
-    ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
