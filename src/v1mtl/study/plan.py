@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from v1mtl.config import config_to_dict, save_config
+from v1mtl.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
 
@@ -103,6 +104,8 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
 
     else:
         source = Path(cfg.v1.path)
+        if not source.exists():
+            raise InputError("no such V1 dataset", path=source, field="v1.path")
         settings = {"path": str(source.resolve()), "format": cfg.v1.format, "stamp": _stamp(source)}
 
         def run(folder: Path) -> None:
