@@ -77,3 +77,15 @@ def test_integer_shared_layer_and_config_errors():
 def test_too_small_classification_input_is_a_clear_error():
     with pytest.raises(ValueError, match="too small"):
         build_network(ModelConfig(**SMALL), n_classes=2, sessions=None, image_size=16)
+
+
+def test_head_init_reaches_the_head_and_is_validated():
+    torch.manual_seed(0)
+    for head in ("conv", "dense"):
+        cfg = ModelConfig(**{**SMALL, "head": head, "head_init": "fan_in", "hidden": 256})
+        last = build_network(cfg, n_classes=10, sessions=None, image_size=32).classifier[6]
+        assert abs(last.weight.std().item() - 0.01) < 0.003
+    ref = build_network(ModelConfig(**SMALL, head="conv"), n_classes=10, sessions=None, image_size=32)
+    assert ref.classifier[6].weight.std().item() > 0.1  # torchvision fan-out: sqrt(2 / 10)
+    with pytest.raises(ValueError, match="model.head_init"):
+        build_network(ModelConfig(head_init="xavier"), n_classes=2, sessions=None, image_size=32)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from v1mtl.models.heads import ConvHead, DenseHead
+from v1mtl.models.heads import HEAD_INITS, ConvHead, DenseHead
 from v1mtl.models.multitask import MultiTaskNet
 from v1mtl.models.readouts import SessionReadouts
 from v1mtl.models.vgg import ARCH_CFG, make_features, scaled_width, shared_layer_index
@@ -36,6 +36,8 @@ class ModelConfig:
         head: classification head, ``"conv"`` (reference) or ``"dense"``.
         hidden: hidden size of the head before the width multiplier.
         dropout: dropout probability in the head.
+        head_init: initialization of the head, ``"torchvision"`` (reference) or ``"fan_in"``
+            (``v1mtl.models.heads.init_head_weights``).
         init_mu_range: readout locations start U(-init_mu_range, init_mu_range).
         init_sigma_range: readout widths start U(0, init_sigma_range).
         gamma_readout: weight of the readouts' L1 feature penalty.
@@ -50,6 +52,7 @@ class ModelConfig:
     head: str = "conv"
     hidden: int = 4096
     dropout: float = 0.5
+    head_init: str = "torchvision"
     init_mu_range: float = 0.3
     init_sigma_range: float = 0.6
     gamma_readout: float = 0.5
@@ -62,6 +65,10 @@ class ModelConfig:
             raise ValueError(f"model.arch: unknown {self.arch!r}; expected one of {sorted(ARCH_CFG)}")
         if self.head not in HEADS:
             raise ValueError(f"model.head: unknown {self.head!r}; expected one of {list(HEADS)}")
+        if self.head_init not in HEAD_INITS:
+            raise ValueError(
+                f"model.head_init: unknown {self.head_init!r}; expected one of {list(HEAD_INITS)}"
+            )
         if self.width <= 0:
             raise ValueError(f"model.width: must be positive, got {self.width}")
         if not 0 < self.init_mu_range <= 1:
@@ -121,9 +128,9 @@ def build_network(
             ) from None
         hidden = scaled_width(cfg.hidden, cfg.width)
         if cfg.head == "conv":
-            classifier = ConvHead(c, n_classes, hidden, cfg.dropout)
+            classifier = ConvHead(c, n_classes, hidden, cfg.dropout, cfg.head_init)
         else:
-            classifier = DenseHead(c * h * w, n_classes, hidden, cfg.dropout)
+            classifier = DenseHead(c * h * w, n_classes, hidden, cfg.dropout, cfg.head_init)
     readouts = None
     if sessions:
         side = neural_image_size or image_size
