@@ -1,0 +1,47 @@
+"""The study presets load, validate, and stay in step with the single-command presets they repeat."""
+
+import pytest
+
+from v1mtl.config import available_presets, config_to_dict, load_config
+from v1mtl.neural_model.fit import FitNeuralConfig
+from v1mtl.study.config import StudyConfig
+from v1mtl.training.config import TrainConfig
+
+# keys the study presets shorten on purpose (fewer images / epochs to fit a time budget)
+SHORTENED = {"data.builtin_counts", "schedule.max_epochs", "training.max_epochs", "logging.tensorboard"}
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.update(_flat(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+@pytest.mark.parametrize("name", ["quick", "builtin-full", "smoke"])
+def test_study_presets_load_and_validate(name):
+    assert name in available_presets("study")
+    load_config(StudyConfig, preset=f"study-{name}").validate()
+
+
+@pytest.mark.parametrize("name", ["quick", "builtin-full"])
+def test_builtin_study_presets_repeat_the_quick_command_presets(name):
+    study = load_config(StudyConfig, preset=f"study-{name}")
+    for section, schema, preset in (
+        ("train", TrainConfig, "train-quick"),
+        ("fit", FitNeuralConfig, "fit-neural-quick"),
+    ):
+        want = _flat(config_to_dict(load_config(schema, preset=preset)))
+        got = _flat(config_to_dict(getattr(study, section)))
+        differ = (
+            {k for k in want if want[k] != got[k]}
+            - SHORTENED
+            - {"condition", "seed", "progress", "logging.progress"}
+        )
+        assert not differ, f"study-{name}.{section} differs from {preset} in {sorted(differ)}"
+
+
+def test_paper_study_needs_the_users_data():
+    cfg = load_config(StudyConfig, preset="study-paper")
+    assert cfg.v1.path.startswith("<set v1.path") and cfg.train.model.arch == "vgg19" and cfg.train.model.width == 1.0
