@@ -31,3 +31,16 @@ def test_npy_and_json_round_trip(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy", mmap_mode="r"), arr)
     atomic.write_json(tmp_path / "a.json", {"x": np.float32(1.5), "y": arr[0]})
     assert (tmp_path / "a.json").read_text().count("1.5") == 1
+
+
+def test_atomic_folder_appears_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "dataset"
+    with pytest.raises(RuntimeError), atomic.atomic_folder(target) as tmp:
+        (tmp / "a.npy").write_bytes(b"x")
+        raise RuntimeError("crash")
+    assert os.listdir(tmp_path) == []
+    with atomic.atomic_folder(target) as tmp:
+        (tmp / "a.npy").write_bytes(b"x")
+        assert not target.exists()
+    assert os.listdir(target) == ["a.npy"] and os.listdir(tmp_path) == ["dataset"]
+    assert stat.S_IMODE(os.stat(target).st_mode) & 0o055  # not left private like mkdtemp's 0700

@@ -26,9 +26,6 @@ Neuron columns of the rates follow the population order: session 0's neurons, th
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +35,7 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from v1mtl.atomic import save_npy, write_text
+from v1mtl.atomic import atomic_folder, save_npy, write_text
 from v1mtl.data.photo_crops import photo_crops
 from v1mtl.data.recordings import Session, V1Dataset
 from v1mtl.data.simulation_config import SimulationConfig
@@ -211,26 +208,10 @@ def _publish(out: Path, resolved: dict[str, Any], write: Callable[[Path], None])
                 "folder is not empty and holds no simulation with this config; remove it or choose another",
                 path=out,
             )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        # mkdtemp makes the folder private (0700); the published folder gets the usual permissions.
-        tmp.chmod(0o777 & ~_umask())
+    with atomic_folder(out) as tmp:
         write(tmp)
         write_text(tmp / CONFIG_FILE, yaml.safe_dump(resolved, sort_keys=False))
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _same_config(path: Path, resolved: dict[str, Any]) -> bool:

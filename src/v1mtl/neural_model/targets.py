@@ -25,9 +25,6 @@ of each split; ``random`` replaces them with image-independent draws with the sa
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from v1mtl.atomic import atomic_folder
 from v1mtl.errors import InputError
 
 CONTROLS = ("shuffled", "random")
@@ -208,7 +206,8 @@ def predict_targets(
         sessions=sessions,
         metadata=provenance,
     )
-    _publish(out, lambda tmp: write_native(dataset, tmp))
+    with atomic_folder(out) as tmp:
+        write_native(dataset, tmp)
     return True
 
 
@@ -222,17 +221,3 @@ def _same_provenance(manifest: Path, provenance: dict[str, Any]) -> bool:
     except (OSError, ValueError):
         return False
     return all(meta.get(k) == v for k, v in provenance.items())
-
-
-def _publish(out: Path, write) -> None:
-    """Write into a temporary sibling folder, then rename it to ``out`` (no half-written dataset)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        write(tmp)
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

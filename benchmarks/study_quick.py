@@ -1,0 +1,61 @@
+"""Wall time and peak memory of a whole study run, against the quick preset's budget (15 min, 4 GB).
+
+    python benchmarks/study_quick.py [--preset quick] [--out DIR] [--set key=value ...]
+
+Runs ``v1mtl run`` in a child process on a fresh folder and prints JSON: wall seconds, the child's peak
+resident memory (``ru_maxrss`` of the children, so it covers everything the study runs), both as fractions of
+the budget, and the seconds of every stage from the study's ``.done.json`` markers. Absolute times on a shared
+machine are noisy; the per-stage split shows where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+BUDGET_SECONDS = 15 * 60
+BUDGET_BYTES = 4 * 1024**3
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--preset", default="quick")
+    p.add_argument("--out", default=None, help="study folder (default: a temporary one)")
+    p.add_argument("--set", dest="overrides", action="append", default=[])
+    args = p.parse_args()
+    out = Path(args.out or tempfile.mkdtemp(prefix="v1mtl-study-"))
+    cmd = [sys.executable, "-m", "v1mtl.cli", "run", "--preset", args.preset, "--out", str(out)]
+    for item in args.overrides:
+        cmd += ["--set", item]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux reports KiB
+    stages: dict[str, float] = defaultdict(float)
+    for done in out.glob("*/*/.done.json"):
+        stages[done.parent.parent.name] += json.loads(done.read_text())["seconds"]
+    print(
+        json.dumps(
+            {
+                "preset": args.preset,
+                "wall_seconds": round(wall, 1),
+                "fraction_of_time_budget": round(wall / BUDGET_SECONDS, 3),
+                "peak_rss_bytes": peak,
+                "fraction_of_memory_budget": round(peak / BUDGET_BYTES, 3),
+                "stage_seconds": {k: round(v, 1) for k, v in sorted(stages.items())},
+                "study": str(out),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
