@@ -44,4 +44,8 @@ def test_builtin_study_presets_repeat_the_quick_command_presets(name):
 
 def test_paper_study_needs_the_users_data():
     cfg = load_config(StudyConfig, preset="study-paper")
-    assert cfg.v1.path.startswith("<set v1.path") and cfg.train.model.arch == "vgg19" and cfg.train.model.width == 1.0
+    assert (
+        cfg.v1.path.startswith("<set v1.path")
+        and cfg.train.model.arch == "vgg19"
+        and cfg.train.model.width == 1.0
+    )
