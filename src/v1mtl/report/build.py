@@ -51,7 +51,7 @@ def summary_table(runs: list[RunResult]) -> Table:
                 str(len(rs)),
                 _cell(_over_seeds(rs, "clean_accuracy")),
                 _cell(_over_seeds(rs, "mean_corruption_accuracy")),
-                _cell(_over_seeds(rs, "relative_mce")) if c != "baseline" else "1 (reference)",
+                _cell(_over_seeds(rs, "mce")) if c != "baseline" else "1 (reference)",
                 _cell(_over_seeds(rs, "predictivity")),
             ]
         )
@@ -139,8 +139,8 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
     doc.add(
         Paragraph(
             "Mean over seeds with a 95% Student-t interval over seeds in brackets (none with one seed). Mean corruption "
-            "accuracy is over the corruption x severity grid; relative mCE is against the Baseline of the same seed "
-            "(Hendrycks & Dietterich 2019; below 1 = more robust); V1 predictivity is the mean FEVE of fresh Gaussian "
+            "accuracy is over the corruption x severity grid; mCE is the mean over corruptions of the summed errors "
+            "divided by those of the Baseline of the same seed (Hendrycks & Dietterich 2019; below 1 = more robust); V1 predictivity is the mean FEVE of fresh Gaussian "
             "readouts fitted on the frozen network, at the best layer by validation correlation."
         )
     )

@@ -40,7 +40,7 @@ def _verdict(est: Estimate, threshold: float = 0.0) -> str:
     if not np.isfinite(est.value):
         return "undetermined"
     if not (np.isfinite(est.ci_low) and np.isfinite(est.ci_high)):
-        return "undetermined" if est.value > threshold else "not held"
+        return "undetermined"
     if est.ci_low > threshold:
         return "held"
     if est.ci_high < threshold:

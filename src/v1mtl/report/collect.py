@@ -21,7 +21,7 @@ class RunResult:
     Attributes:
         clean_accuracy: test accuracy on clean images (``final.json``).
         mean_corruption_accuracy: mean over the corruption x severity grid.
-        relative_mce: relative mCE against the Baseline of the same seed (NaN without one).
+        mce, relative_mce: mCE and relative mCE against the Baseline of the same seed (NaN without one).
         predictivity: mean FEVE of fresh readouts at the best layer (NaN when not measured).
         rows: the robustness rows (corruption grid), for the per-severity figure.
         history: ``metrics.jsonl`` records, for the training curves.
