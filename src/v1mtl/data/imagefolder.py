@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.data.image_cache import load_or_build
-from v1mtl.data.image_decode import decode_groups, is_image_file, list_images, warn_skipped
-from v1mtl.data.images import ClassificationData, ImageSplit, split_seeded
+from v1mtl.data.cached_splits import load_cached_splits
+from v1mtl.data.image_decode import is_image_file, list_images
+from v1mtl.data.images import ClassificationData, split_seeded
 from v1mtl.errors import InputError
 
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "valid", "validation"), "test": ("test",)}
@@ -112,23 +112,16 @@ def load_image_folder(
     classes, groups = list_image_folder(root, seed=seed, val_fraction=val_fraction)
     params = {"root": str(root), "size": size, "seed": seed, "val_fraction": val_fraction, "color": color}
     files = [f for split in ("train", "val", "test") for f in groups[split][0]]
-    arrays, meta = load_or_build(
+    return load_cached_splits(
         "imagefolder",
-        params,
-        files,
-        lambda: decode_groups(groups, size, color=color, skip_bad=skip_bad),
-        cache_dir,
-    )
-    if meta["skipped"]:
-        warn_skipped(meta["skipped"])
-    return ClassificationData(
-        train=ImageSplit(arrays["train_images"], arrays["train_labels"]),
-        val=ImageSplit(arrays["val_images"], arrays["val_labels"]),
-        test=ImageSplit(arrays["test_images"], arrays["test_labels"]),
+        root,
+        groups,
+        params=params,
+        files=files,
+        size=size,
+        color=color,
+        skip_bad=skip_bad,
+        cache_dir=cache_dir,
         class_names=list(classes),
-        image_size=size,
-        source="imagefolder",
-        root=str(root),
         class_ids=list(classes),
-        skipped=list(meta["skipped"]),
     )

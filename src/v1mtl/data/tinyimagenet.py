@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.data.image_cache import load_or_build
-from v1mtl.data.image_decode import decode_groups, is_image_file, list_images, warn_skipped
-from v1mtl.data.images import ClassificationData, ImageSplit, split_seeded
+from v1mtl.data.cached_splits import load_cached_splits
+from v1mtl.data.image_decode import is_image_file, list_images
+from v1mtl.data.images import ClassificationData, split_seeded
 from v1mtl.errors import InputError
 
 
@@ -137,23 +137,16 @@ def load_tinyimagenet(
     }
     params = {"root": str(root), "size": size, "seed": seed, "val_fraction": val_fraction, "color": color}
     files = listing.train_files + listing.test_files
-    arrays, meta = load_or_build(
+    return load_cached_splits(
         "tinyimagenet",
-        params,
-        files,
-        lambda: decode_groups(groups, size, color=color, skip_bad=skip_bad),
-        cache_dir,
-    )
-    if meta["skipped"]:
-        warn_skipped(meta["skipped"])
-    return ClassificationData(
-        train=ImageSplit(arrays["train_images"], arrays["train_labels"]),
-        val=ImageSplit(arrays["val_images"], arrays["val_labels"]),
-        test=ImageSplit(arrays["test_images"], arrays["test_labels"]),
+        root,
+        groups,
+        params=params,
+        files=files,
+        size=size,
+        color=color,
+        skip_bad=skip_bad,
+        cache_dir=cache_dir,
         class_names=listing.names,
-        image_size=size,
-        source="tinyimagenet",
-        root=str(root),
         class_ids=listing.wnids,
-        skipped=list(meta["skipped"]),
     )
