@@ -80,7 +80,7 @@ def build_plan(
             plan.runs[(condition, seed)] = unit
             plan.units.append(unit)
     for key, run in plan.runs.items():
-        plan.robustness[key] = _robustness_unit(cfg, run)
+        plan.robustness[key] = _robustness_unit(cfg, plan, run)
         plan.predictivity[key] = _predictivity_unit(cfg, plan, run)
         plan.units += [plan.robustness[key], plan.predictivity[key]]
     plan.analyses["reconstruction"] = _reconstruction_unit(cfg, plan)
@@ -215,7 +215,7 @@ def run_command(argv: list[str]) -> None:
         raise RuntimeError(f"v1mtl {' '.join(argv)} failed (see the error above)")
 
 
-def _robustness_unit(cfg: StudyConfig, run: Unit) -> Unit:
+def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
     r = cfg.robustness
     common = [
         "--seed",
@@ -238,7 +238,7 @@ def _robustness_unit(cfg: StudyConfig, run: Unit) -> Unit:
     corruptions = ["--corruptions", ",".join(r.corruptions), "--severities", ",".join(map(str, r.severities))]
 
     def execute(folder: Path) -> None:
-        ckpt = str(run.folder(folder.parent.parent))
+        ckpt = str(run.folder(plan.root))
         run_command(
             [
                 "evaluate",
