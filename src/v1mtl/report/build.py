@@ -60,7 +60,7 @@ def summary_table(runs: list[RunResult]) -> Table:
         "seeds",
         "clean accuracy",
         "mean corruption accuracy",
-        "relative mCE vs Baseline",
+        "mCE vs Baseline",
         "V1 predictivity (FEVE)",
     ]
     return Table(header, rows)

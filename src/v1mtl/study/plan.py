@@ -277,21 +277,28 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
         argv += ["--layers", *p.layers]
 
     def execute(folder: Path) -> None:
+        # Fresh readouts are fitted with the V1 model's settings (its stimulus preprocessing and optimizer);
+        # the trunk comes from the trained network.
+        fit_file = folder / "fit-config.yaml"
+        save_config(cfg.fit, fit_file)
         ckpt = str(run.folder(plan.root))
+        neural = str(plan.data_path(plan.v1))
         run_command(
             [
                 "evaluate",
                 "predictivity",
                 ckpt,
                 "--neural",
-                str(plan.data_path(plan.v1)),
+                neural,
                 "--out",
                 str(folder),
+                "--fit-config",
+                str(fit_file),
                 *argv,
             ]
         )
 
-    settings = config_to_dict(p) | {"fit": config_to_dict(cfg.fit.training)}
+    settings = config_to_dict(p) | {"fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}}
     return Unit("predictivity", run.name, settings, execute, upstream=[run, plan.v1], cost=2.0)
 
 
