@@ -30,6 +30,28 @@ def add_recon_arguments(p: argparse.ArgumentParser, steps: int) -> None:
         default="sphere",
         help="norm exactly the budget (reference) or at most",
     )
+    p.add_argument(
+        "--recon-seed", type=int, default=1000, help="seed of the random starting images (reference 1000)"
+    )
+
+
+def recon_config_from_args(args: argparse.Namespace):
+    """The ``ReconstructionConfig`` of the flags added by ``add_recon_arguments``; a bad value is an InputError."""
+    from v1mtl.analysis.reconstruction import ReconstructionConfig
+    from v1mtl.errors import InputError
+
+    cfg = ReconstructionConfig(
+        steps=args.steps,
+        lr=args.lr,
+        blur_sigma=args.blur_sigma,
+        constraint=args.constraint,
+        seed=args.recon_seed,
+    )
+    try:
+        cfg.validate()
+    except ValueError as err:
+        raise InputError(str(err), field="reconstruction") from None
+    return cfg
 
 
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
@@ -87,9 +109,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[0.1, 0.2],
         help="std of the added pixel noise in [0, 1] units",
     )
-    p.add_argument(
-        "--recon-seed", type=int, default=1000, help="seed of the random starting images (reference 1000)"
-    )
     add_recon_arguments(p, steps=300)
     p.set_defaults(func=run)
 
@@ -110,19 +129,7 @@ def run(args: argparse.Namespace) -> int:
     extractors, layer_info = extractors_at(loaded, args.layer)
     size = args.size or loaded[0].image_size
     ids, images = load_analysis_images(args.images, size=size, n=args.n_images, seed=args.seed)
-    recon_cfg = reconstruction.ReconstructionConfig(
-        steps=args.steps,
-        lr=args.lr,
-        blur_sigma=args.blur_sigma,
-        constraint=args.constraint,
-        seed=args.recon_seed,
-    )
-    try:
-        recon_cfg.validate()
-    except ValueError as err:
-        from v1mtl.errors import InputError
-
-        raise InputError(str(err), field="reconstruction") from None
+    recon_cfg = recon_config_from_args(args)
     settings = cvn.ContentNoiseSettings(
         budgets=tuple(args.budgets),
         noise_stds=tuple(args.noise_stds),

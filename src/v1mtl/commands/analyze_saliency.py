@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from v1mtl.commands.analyze_reconstruction import add_common_arguments, add_recon_arguments
+from v1mtl.commands.analyze_reconstruction import (
+    add_common_arguments,
+    add_recon_arguments,
+    recon_config_from_args,
+)
 
 GROUP = "analyze"
 
@@ -53,9 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0.2,
         help="share of most sensitive pixels the AUC treats as positives",
     )
-    p.add_argument(
-        "--recon-seed", type=int, default=1000, help="seed of the random starting images (reference 1000)"
-    )
     add_recon_arguments(p, steps=200)
     p.set_defaults(func=run)
 
@@ -69,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
     from v1mtl.analysis import plots, saliency, saliency_maps_io, saliency_models, sensitivity
     from v1mtl.analysis.images import load_analysis_images
     from v1mtl.analysis.network_inputs import extractors_at, load_networks
-    from v1mtl.analysis.reconstruction import ReconstructionConfig
     from v1mtl.analysis.records import write_protocol
     from v1mtl.analysis.tables import write_csv
     from v1mtl.errors import InputError
@@ -87,17 +87,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sal = np.stack([saliency_models.saliency_map(im, args.saliency_model) for im in images])
         sal_source = {"model": args.saliency_model}
-    recon_cfg = ReconstructionConfig(
-        steps=args.steps,
-        lr=args.lr,
-        blur_sigma=args.blur_sigma,
-        constraint=args.constraint,
-        seed=args.recon_seed,
-    )
-    try:
-        recon_cfg.validate()
-    except ValueError as err:
-        raise InputError(str(err), field="reconstruction") from None
+    recon_cfg = recon_config_from_args(args)
     settings = saliency.SaliencySettings(
         methods=tuple(args.methods),
         mean=loaded[0].mean,

@@ -19,9 +19,9 @@ from v1mtl.report import figures
 from v1mtl.report.collect import RunResult, collect_runs, pooled_rows
 from v1mtl.report.document import Bullets, Document, Figure, Heading, Paragraph, Table, to_html, to_markdown
 from v1mtl.study.config import StudyConfig
+from v1mtl.study.pipeline import STUDY_CONFIG
 from v1mtl.study.plan import StudyPlan, build_plan
 
-STUDY_CONFIG = "study.yaml"
 FIGURES = "report/figures"
 PACKAGES = ("v1mtl", "torch", "numpy", "scipy", "scikit-image", "neuralpredictors", "matplotlib")
 
@@ -116,14 +116,13 @@ def _copy_figure(src: Path, dst: Path) -> bool:
 def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[Path, str]:
     """Write ``report.md`` and ``report.html`` into ``study_dir``; return the Markdown path and the summary table."""
     root = Path(study_dir)
+    cfg_path = root / STUDY_CONFIG
+    if not cfg_path.is_file():
+        raise InputError("not a study folder (no study.yaml)", path=root)
+    cfg = load_config(StudyConfig, cfg_path)
     if plan is None:
-        cfg_path = root / STUDY_CONFIG
-        if not cfg_path.is_file():
-            raise InputError("not a study folder (no study.yaml)", path=root)
-        plan = build_plan(load_config(StudyConfig, cfg_path), root, log=lambda s: None)
-    cfg_dict = json.loads(
-        json.dumps(config_to_dict(load_config(StudyConfig, root / STUDY_CONFIG)), default=str)
-    )
+        plan = build_plan(cfg, root, log=lambda s: None)
+    cfg_dict = json.loads(json.dumps(config_to_dict(cfg), default=str))
     runs = collect_runs(plan)
     fig_dir = root / FIGURES
     doc = Document(f"v1mtl study report: {cfg_dict['name']}")
