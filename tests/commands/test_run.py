@@ -24,6 +24,8 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
     report = (out / "report.md").read_text()
     for claim in CLAIMS:
         assert claim in report
+    assert "| mtl - baseline | 1 |" in report
+    assert (out / "report" / "paired_differences.csv").read_text().startswith("condition,reference,metric")
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert f"report: {out / 'report.md'}" in printed
     # every figure the report links exists

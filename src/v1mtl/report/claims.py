@@ -16,6 +16,7 @@ import numpy as np
 
 from v1mtl.analysis.stats import Estimate, paired_bootstrap_difference, t_mean
 from v1mtl.report.collect import RunResult
+from v1mtl.report.differences import by_seed, paired_seed_difference
 
 CLAIMS = (
     "MTL is more robust than Baseline",
@@ -57,24 +58,13 @@ def _fmt(est: Estimate, digits: int = 3) -> str:
     return f"{est.value:+.{digits}f}{ci}"
 
 
-def _by(runs: list[RunResult], condition: str) -> dict[int, RunResult]:
-    return {r.seed: r for r in runs if r.condition == condition}
-
-
-def paired_seed_difference(runs: list[RunResult], a: str, b: str, attr: str) -> Estimate:
-    """``b - a`` of ``attr`` over seeds both conditions have, with a t interval over seeds."""
-    ra, rb = _by(runs, a), _by(runs, b)
-    seeds = sorted(set(ra) & set(rb))
-    return t_mean(np.array([getattr(rb[s], attr) - getattr(ra[s], attr) for s in seeds]))
-
-
 def robustness_claim(runs: list[RunResult]) -> Claim:
     est = paired_seed_difference(runs, "baseline", "mtl", "mean_corruption_accuracy")
     return Claim(1, CLAIMS[0], f"mean corruption accuracy, MTL - Baseline: {_fmt(est)}", _verdict(est))
 
 
 def oracle_claim(runs: list[RunResult]) -> Claim:
-    base, mtl, oracle = _by(runs, "baseline"), _by(runs, "mtl"), _by(runs, "noise-augmented")
+    base, mtl, oracle = by_seed(runs, "baseline"), by_seed(runs, "mtl"), by_seed(runs, "noise-augmented")
     seeds = sorted(set(base) & set(mtl) & set(oracle))
     gains = np.array([oracle[s].mean_corruption_accuracy - base[s].mean_corruption_accuracy for s in seeds])
     oracle_gain = t_mean(gains)
