@@ -7,7 +7,7 @@ import pytest
 import torch
 from corruption_fixtures import photo_crops, to_tensor
 
-from v1mtl.corruptions import PRESETS, corrupt, names, to_uint8
+from v1mtl.corruptions import PRESETS, api, corrupt, names, to_uint8
 from v1mtl.data.gray import rgb_to_gray_torch
 from v1mtl.errors import InputError
 
@@ -81,6 +81,20 @@ def test_seeding_is_per_image_and_independent_of_the_batch(name, photos32):
     same = photos32[:1].expand(2, -1, -1, -1)
     twice = corrupt(same, name, 3, seed=7)
     assert not torch.equal(twice[0], twice[1])
+
+
+@pytest.mark.parametrize("name", ["shot_noise", "glass_blur", "contrast", "jpeg_compression"])
+def test_cpu_chunking_does_not_change_results(name, photos32, monkeypatch):
+    whole = corrupt(photos32, name, 4, preset="cifar", seed=3)
+    monkeypatch.setattr(api, "CPU_CHUNK_BYTES", 3 * 32 * 32 * 4 * 3)  # 3 images per chunk
+    sizes = []
+    one_chunk = api._corrupt_chunk
+    monkeypatch.setattr(
+        api, "_corrupt_chunk", lambda images, *a: sizes.append(len(images)) or one_chunk(images, *a)
+    )
+    chunked = corrupt(photos32, name, 4, preset="cifar", seed=3)
+    assert len(sizes) > 1 and set(sizes[:-1]) == {3} and sum(sizes) == len(photos32)
+    torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=0)
 
 
 def _mean_psnr(clean: torch.Tensor, out: torch.Tensor) -> float:

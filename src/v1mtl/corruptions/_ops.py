@@ -62,7 +62,12 @@ def apply_separable(x: torch.Tensor, rows: np.ndarray | None, cols: np.ndarray |
         flat = x.reshape(-1, x.shape[-1]) @ torch.as_tensor(cols, dtype=x.dtype, device=x.device).T
         x = flat.reshape(*x.shape[:-1], cols.shape[0])
     if rows is not None:
-        x = torch.matmul(torch.as_tensor(rows, dtype=x.dtype, device=x.device), x)
+        # A batched GEMM against the expanded (stride-0) matrix: torch.matmul's broadcasting would first
+        # copy the matrix once per image plane.
+        h, w = x.shape[-2:]
+        planes = x.reshape(-1, h, w)
+        r = torch.as_tensor(rows, dtype=x.dtype, device=x.device)
+        x = torch.bmm(r.expand(planes.shape[0], *r.shape), planes).reshape(*x.shape[:-2], r.shape[0], w)
     return x
 
 

@@ -41,6 +41,11 @@ _FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     "saturate": digital.saturate,
 }
 
+# On the CPU a batch is corrupted in chunks of about this many bytes (float32 RGB), so the dozen or so
+# passes each corruption makes over its images stay in cache. Results do not depend on it (per-image
+# seeding); a GPU gets the whole batch at once.
+CPU_CHUNK_BYTES = 3 * 2**20
+
 # The smallest side accepted for every corruption. It covers the largest glass-blur shuffle window
 # (2·4 + 2 px) and pixelate's coarsest grid at every preset; imagecorruptions itself refuses < 32 px.
 MIN_SIDE = 16
@@ -110,18 +115,49 @@ def corrupt(
         indices = range(b)
     elif len(indices) != b:
         raise InputError(f"needs one index per image: {len(indices)} indices for {b} images", field="indices")
+    indices = [int(i) for i in indices]
+    chunk = b if images.device.type != "cpu" else max(1, CPU_CHUNK_BYTES // (3 * h * w * 4))
+    out = torch.empty_like(images)
+    for i in range(0, b, chunk):
+        part = _corrupt_chunk(
+            images[i : i + chunk],
+            indices[i : i + chunk],
+            name,
+            severity,
+            seed,
+            resolved,
+            jpeg_roundtrip_quality,
+        )
+        if part.dtype == images.dtype:
+            torch.clamp(part, 0, 1, out=out[i : i + chunk])  # one pass clamps and stores
+        else:
+            out[i : i + chunk] = part.clamp(0, 1)
+    return out
+
+
+def _corrupt_chunk(
+    images: torch.Tensor,
+    indices: list[int],
+    name: str,
+    severity: int,
+    seed: int,
+    preset: Preset,
+    jpeg_roundtrip_quality: int | None,
+) -> torch.Tensor:
+    """The corrupted chunk in the working precision (float32 or float64), not yet clamped."""
+    b, c, h, w = images.shape
     work = torch.float64 if images.dtype == torch.float64 else torch.float32
     x = images.to(work)
     if c == 1:
         x = x.expand(b, 3, h, w)
     x = x.contiguous()
-    rng = ImageRandom(seed, [int(i) for i in indices], name, severity, images.device)
-    out = _FUNCTIONS[name](x, resolved.params[name][severity - 1], rng, resolved)
+    rng = ImageRandom(seed, indices, name, severity, images.device)
+    out = _FUNCTIONS[name](x, preset.params[name][severity - 1], rng, preset)
     if jpeg_roundtrip_quality is not None:
         out = jpeg_roundtrip(out, jpeg_roundtrip_quality)
     if c == 1:
         out = rgb_to_gray_torch(out)
-    return out.clamp(0, 1).to(images.dtype)
+    return out
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
