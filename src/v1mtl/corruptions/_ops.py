@@ -218,6 +218,9 @@ def motion_blur(x: torch.Tensor, radius: float, sigma: float, angle_deg: torch.T
     Gaussian of ``2 * radius + 1`` taps, ``k_i ∝ exp(-i² / 2σ²)``, tap ``i`` reading the pixel
     ``ceil(i·cos θ − 0.5)`` columns and ``ceil(i·sin θ − 0.5)`` rows away with edge replication; taps
     from the first one that leaves the image onward are dropped (not renormalised), as in the port.
+
+    Edge replication is a padding made once; each tap then copies whole shifted rows out of the flat
+    padded batch (an index over a strided view of all its length-W windows), not single pixels.
     """
     b, c, h, w = x.shape
     width = int(2 * radius + 1)
@@ -227,17 +230,24 @@ def motion_blur(x: torch.Tensor, radius: float, sigma: float, angle_deg: torch.T
     i = torch.arange(width, dtype=torch.float64, device=x.device)
     dy = torch.ceil(i[None] * torch.sin(theta)[:, None] - 0.5).long()  # (B, width)
     dx = torch.ceil(i[None] * torch.cos(theta)[:, None] - 0.5).long()
-    inside = ((dy.abs() < h) & (dx.abs() < w)).long().cumprod(dim=1).to(x.dtype)
-    rows = torch.arange(h, device=x.device)
-    cols = torch.arange(w, device=x.device)
-    flat = x.reshape(b, c, h * w)
-    out = torch.zeros_like(flat)
+    coeff = taps[None] * ((dy.abs() < h) & (dx.abs() < w)).long().cumprod(dim=1).to(x.dtype)
+    # A shift of a side or more reads only the edge, as does one of exactly side - 1.
+    dy, dx = dy.clamp(-(h - 1), h - 1), dx.clamp(-(w - 1), w - 1)
+    top, bottom = int((-dy).clamp(min=0).max()), int(dy.clamp(min=0).max())
+    left, right = int((-dx).clamp(min=0).max()), int(dx.clamp(min=0).max())
+    padded = pad(x, top, bottom, left, right, "nearest").contiguous()
+    hp, wp = padded.shape[-2:]
+    flat = padded.reshape(-1)
+    windows = flat.as_strided((flat.numel() - w + 1, w), (1, 1))  # row j = flat[j : j + w], a view
+    planes = torch.arange(b * c, device=x.device).view(b, c, 1) * (hp * wp)
+    rows = (torch.arange(h, device=x.device) + top).view(1, 1, h) * wp + left
+    starts = planes + rows  # (B, C, H): where each unshifted output row starts in ``flat``
+    offset = dy * wp + dx
+    out = torch.zeros_like(x)
     for t in range(width):
-        r = (rows[None, :] + dy[:, t, None]).clamp(0, h - 1)  # (B, H)
-        q = (cols[None, :] + dx[:, t, None]).clamp(0, w - 1)  # (B, W)
-        idx = (r[:, :, None] * w + q[:, None, :]).reshape(b, 1, h * w).expand(b, c, h * w)
-        out += (taps[t] * inside[:, t]).view(b, 1, 1) * flat.gather(2, idx)
-    return out.reshape(b, c, h, w)
+        shifted = windows.index_select(0, (starts + offset[:, t].view(b, 1, 1)).reshape(-1))
+        out.addcmul_(shifted.view(b, c, h, w), coeff[:, t].view(b, 1, 1, 1))
+    return out
 
 
 def gaussian_kernel_cv2(ksize: int, sigma: float) -> np.ndarray:
