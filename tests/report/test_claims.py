@@ -39,3 +39,7 @@ def test_oracle_claim_needs_an_established_oracle_gain():
         {"baseline": [0.3, 0.4, 0.5], "mtl": [0.35, 0.45, 0.5], "noise-augmented": [0.3, 0.41, 0.49]}
     )
     assert oracle_claim(flat).verdict == "undetermined"
+    assert "not established as more robust" in oracle_claim(flat).measured
+    worse = _runs({"baseline": [0.3, 0.4, 0.5], "mtl": [0.3, 0.4, 0.5], "noise-augmented": [0.2, 0.31, 0.39]})
+    claim = oracle_claim(worse)
+    assert claim.verdict == "undetermined" and "less robust than the Baseline" in claim.measured

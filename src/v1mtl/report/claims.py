@@ -80,10 +80,14 @@ def oracle_claim(runs: list[RunResult]) -> Claim:
         f"Oracle gain over Baseline {_fmt(oracle_gain)}; share of it MTL recovers {_fmt(share, 2)} "
         f"(close = at least {CLOSE_TO_ORACLE_SHARE:.0%})"
     )
-    if _verdict(oracle_gain) != "held":
-        return Claim(
-            2, CLAIMS[1], measured + "; the Oracle itself is not established as more robust", "undetermined"
+    oracle_verdict = _verdict(oracle_gain)
+    if oracle_verdict != "held":
+        why = (
+            "the Oracle is less robust than the Baseline here, so there is no gain to be close to"
+            if oracle_verdict == "not held"
+            else "the Oracle itself is not established as more robust"
         )
+        return Claim(2, CLAIMS[1], f"{measured}; {why}", "undetermined")
     return Claim(2, CLAIMS[1], measured, _verdict(share, CLOSE_TO_ORACLE_SHARE))
 
 
