@@ -59,3 +59,11 @@ def test_csv_is_tidy_with_empty_interval_for_one_seed(tmp_path):
         ("mean_corruption_accuracy", "1", ""),
     ]
     assert float(rows[0]["difference"]) == pytest.approx(-0.1)
+
+
+def test_figure_draws_every_metric_that_has_a_difference(tmp_path):
+    from v1mtl.report import figures
+
+    runs = _runs({"baseline": [(0.5, 0.3), (0.6, 0.4)], "mtl": [(0.55, 0.32), (0.62, 0.45)]})
+    path = figures.paired_differences(paired_differences(runs), tmp_path / "d.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -163,12 +163,19 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         doc.add(Heading("Paired differences between conditions"))
         doc.add(differences_table(diffs))
         csv_path = differences.write_csv(diffs, root / "report" / "paired_differences.csv")
+        figures.paired_differences(diffs, fig_dir / "paired_differences.png")
         doc.add(
             Paragraph(
                 "Condition minus reference, computed per seed (both trained with the same seed, so they share "
                 "initialisation and data order) and averaged over the seeds both ran, with a 95% Student-t interval "
                 f"over seeds in brackets (none with one seed). Positive = higher in the first condition. Tidy CSV: "
                 f"{csv_path.relative_to(root)}."
+            )
+        )
+        doc.add(
+            Figure(
+                f"{FIGURES}/paired_differences.png",
+                "Paired differences between conditions: mean over seeds (dot) and 95% t interval (bar).",
             )
         )
 

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from v1mtl.analysis.stats import t_mean  # noqa: E402
 from v1mtl.atomic import write_bytes  # noqa: E402
 from v1mtl.report.collect import RunResult  # noqa: E402
+from v1mtl.report.differences import METRICS, PairedDifference  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -71,4 +72,32 @@ def robustness_vs_predictivity(runs: list[RunResult], path: Path) -> Path:
     ax.set_xlabel("V1 predictivity (mean FEVE, best layer)")
     ax.set_ylabel("mean corruption accuracy")
     ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def paired_differences(diffs: list[PairedDifference], path: Path) -> Path:
+    """One panel per metric: each pair's mean paired difference with its 95% t interval; a line at zero."""
+    metrics = [m for m in METRICS if any(d.metric == m for d in diffs)]
+    pairs = list(dict.fromkeys((d.condition, d.reference) for d in diffs))
+    fig, axes = plt.subplots(
+        1,
+        len(metrics),
+        figsize=(3.2 * len(metrics) + 1.5, 0.35 * len(pairs) + 1.2),
+        sharey=True,
+        squeeze=False,
+    )
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for y, pair in enumerate(pairs):
+            est = next(
+                (d.estimate for d in diffs if (d.condition, d.reference) == pair and d.metric == metric), None
+            )
+            if est is None or not np.isfinite(est.value):
+                continue
+            if np.isfinite(est.ci_low):
+                ax.plot([est.ci_low, est.ci_high], [y, y], color="#4a78a8", lw=2)
+            ax.plot(est.value, y, "o", color="k", ms=4)
+        ax.axvline(0, color="0.5", lw=0.8, ls="--")
+        ax.set_title(METRICS[metric], fontsize=9)
+    axes[0][0].set_yticks(range(len(pairs)), [f"{c} - {r}" for c, r in pairs], fontsize=8)
+    axes[0][0].invert_yaxis()
     return _save(fig, path)
