@@ -21,10 +21,9 @@ import torch
 
 def photo_crops(count: int, size: int, seed: int = 0) -> np.ndarray:
     """``(count, size, size, 3)`` uint8 crops of the RGB photographs bundled with installed packages."""
-    from v1mtl.data import photos
+    from v1mtl.data.photos import load_rgb_photographs
 
-    rgb = [photos._skimage_photo(name) for name in photos.SKIMAGE_PHOTOS]
-    rgb += list(photos._sklearn_photos().values()) + [photos._matplotlib_photo()]
+    rgb = list(load_rgb_photographs().values())
     rs = np.random.RandomState(seed)
     crops = []
     for i in range(count):

@@ -61,7 +61,7 @@ def test_csv_is_tidy_with_empty_interval_for_one_seed(tmp_path):
     assert float(rows[0]["difference"]) == pytest.approx(-0.1)
 
 
-def test_figure_draws_every_metric_that_has_a_difference(tmp_path):
+def test_figure_is_written_as_a_png(tmp_path):
     from v1mtl.report import figures
 
     runs = _runs({"baseline": [(0.5, 0.3), (0.6, 0.4)], "mtl": [(0.55, 0.32), (0.62, 0.45)]})

@@ -61,14 +61,19 @@ def _matplotlib_photo() -> np.ndarray:
         return np.asarray(Image.open(fh).convert("RGB"))
 
 
-@lru_cache(maxsize=1)
-def load_photographs() -> dict[str, np.ndarray]:
-    """All bundled photographs, name -> ``(height, width)`` float32 grayscale in [0, 1], in a fixed order."""
+def load_rgb_photographs() -> dict[str, np.ndarray]:
+    """All bundled photographs, name -> ``(height, width, 3)`` uint8 RGB, in a fixed order."""
     rgb = {name: _skimage_photo(name) for name in SKIMAGE_PHOTOS}
     rgb.update(_sklearn_photos())
     rgb["grace_hopper"] = _matplotlib_photo()
+    return rgb
+
+
+@lru_cache(maxsize=1)
+def load_photographs() -> dict[str, np.ndarray]:
+    """All bundled photographs, name -> ``(height, width)`` float32 grayscale in [0, 1], in a fixed order."""
     out = {}
-    for name, img in rgb.items():
+    for name, img in load_rgb_photographs().items():
         gray = rgb_to_gray_np(img) / 255.0
         gray.setflags(write=False)
         out[name] = gray

@@ -67,15 +67,13 @@ def summary_table(runs: list[RunResult]) -> Table:
 
 def differences_table(diffs: list[differences.PairedDifference]) -> Table:
     """One row per pair of conditions, one column per metric: mean paired difference [95% t interval]."""
-    cells: dict[tuple[str, str], dict[str, str]] = {}
-    seeds: dict[tuple[str, str], int] = {}
-    for d in diffs:
-        key = (d.condition, d.reference)
-        cells.setdefault(key, {})[d.metric] = _cell(d.estimate, signed=True)
-        seeds[key] = max(seeds.get(key, 0), d.estimate.n)
     rows = [
-        [f"{c} - {r}", str(seeds[(c, r)]), *(cells[(c, r)].get(m, "–") for m in differences.METRICS)]
-        for c, r in cells
+        [
+            f"{c} - {r}",
+            str(max(e.n for e in by_metric.values())),
+            *(_cell(by_metric[m], signed=True) if m in by_metric else "–" for m in differences.METRICS),
+        ]
+        for (c, r), by_metric in differences.by_pair(diffs).items()
     ]
     return Table(["difference", "seeds", *differences.METRICS.values()], rows)
 

@@ -73,6 +73,14 @@ def paired_differences(runs: list[RunResult]) -> list[PairedDifference]:
     return out
 
 
+def by_pair(differences: list[PairedDifference]) -> dict[tuple[str, str], dict[str, Estimate]]:
+    """``(condition, reference) -> metric -> estimate``, pairs in ``PAIRS`` order."""
+    out: dict[tuple[str, str], dict[str, Estimate]] = {}
+    for d in differences:
+        out.setdefault((d.condition, d.reference), {})[d.metric] = d.estimate
+    return out
+
+
 def write_csv(differences: list[PairedDifference], path: str | Path) -> Path:
     """Tidy CSV, one row per (condition, reference, metric); the interval is empty with one seed."""
 

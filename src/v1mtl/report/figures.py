@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from v1mtl.analysis.stats import t_mean  # noqa: E402
 from v1mtl.atomic import write_bytes  # noqa: E402
 from v1mtl.report.collect import RunResult  # noqa: E402
-from v1mtl.report.differences import METRICS, PairedDifference  # noqa: E402
+from v1mtl.report.differences import METRICS, PairedDifference, by_pair  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -77,20 +77,18 @@ def robustness_vs_predictivity(runs: list[RunResult], path: Path) -> Path:
 
 def paired_differences(diffs: list[PairedDifference], path: Path) -> Path:
     """One panel per metric: each pair's mean paired difference with its 95% t interval; a line at zero."""
-    metrics = [m for m in METRICS if any(d.metric == m for d in diffs)]
-    pairs = list(dict.fromkeys((d.condition, d.reference) for d in diffs))
+    table = by_pair(diffs)
+    metrics = [m for m in METRICS if any(m in by_metric for by_metric in table.values())]
     fig, axes = plt.subplots(
         1,
         len(metrics),
-        figsize=(3.2 * len(metrics) + 1.5, 0.35 * len(pairs) + 1.2),
+        figsize=(3.2 * len(metrics) + 1.5, 0.35 * len(table) + 1.2),
         sharey=True,
         squeeze=False,
     )
     for ax, metric in zip(axes[0], metrics, strict=True):
-        for y, pair in enumerate(pairs):
-            est = next(
-                (d.estimate for d in diffs if (d.condition, d.reference) == pair and d.metric == metric), None
-            )
+        for y, by_metric in enumerate(table.values()):
+            est = by_metric.get(metric)
             if est is None or not np.isfinite(est.value):
                 continue
             if np.isfinite(est.ci_low):
@@ -98,6 +96,6 @@ def paired_differences(diffs: list[PairedDifference], path: Path) -> Path:
             ax.plot(est.value, y, "o", color="k", ms=4)
         ax.axvline(0, color="0.5", lw=0.8, ls="--")
         ax.set_title(METRICS[metric], fontsize=9)
-    axes[0][0].set_yticks(range(len(pairs)), [f"{c} - {r}" for c, r in pairs], fontsize=8)
+    axes[0][0].set_yticks(range(len(table)), [f"{c} - {r}" for c, r in table], fontsize=8)
     axes[0][0].invert_yaxis()
     return _save(fig, path)
