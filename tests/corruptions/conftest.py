@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from corruption_fixtures import photo_crops, to_tensor
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -16,3 +17,9 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def photos32() -> torch.Tensor:
+    """Four 32 × 32 RGB photograph crops in [0, 1] (8-bit values)."""
+    return to_tensor(photo_crops(4, 32, seed=1))

@@ -30,11 +30,6 @@ STOCHASTIC = [
 ]
 
 
-@pytest.fixture(scope="module")
-def photos32() -> torch.Tensor:
-    return to_tensor(photo_crops(4, 32, seed=1))
-
-
 def test_names_partition_the_19_corruptions():
     common, extra = names("common"), names("extra")
     assert len(common) == 15 and len(extra) == 4

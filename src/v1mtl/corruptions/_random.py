@@ -8,6 +8,7 @@ on any batch size and on the CPU or a GPU. All arithmetic on the images stays ba
 
 from __future__ import annotations
 
+import copy
 import zlib
 from collections.abc import Sequence
 
@@ -53,6 +54,13 @@ class ImageRandom:
             self._cache = [torch.Generator().manual_seed(key) for key in self._keys]
         return self._cache
 
+    def subset(self, rows: Sequence[int]) -> ImageRandom:
+        """The streams of the images at ``rows`` (positions in this batch); draws from it advance them here too."""
+        part = copy.copy(self)
+        part._keys = [self._keys[r] for r in rows]
+        part._cache = [self._generators[r] for r in rows]
+        return part
+
     def _stack(self, draws: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack(draws).to(self.device)
 
@@ -63,8 +71,10 @@ class ImageRandom:
         high: float = 1.0,
         dtype: torch.dtype = torch.float64,
     ) -> torch.Tensor:
-        draws = [torch.rand(tuple(shape), generator=g, dtype=dtype) for g in self._generators]
-        return low + (high - low) * self._stack(draws)
+        draws = self._stack([torch.rand(tuple(shape), generator=g, dtype=dtype) for g in self._generators])
+        if (low, high) == (0.0, 1.0):
+            return draws
+        return draws.mul_(high - low).add_(low)
 
     def normal(self, shape: Sequence[int], mean: float = 0.0, std: float = 1.0) -> torch.Tensor:
         draws = [torch.randn(tuple(shape), generator=g) for g in self._generators]

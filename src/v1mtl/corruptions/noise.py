@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from v1mtl.corruptions import _poisson
 from v1mtl.corruptions._random import ImageRandom
 from v1mtl.corruptions.presets import Preset
 
@@ -19,7 +20,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, rng: ImageRandom, preset: Pres
 
 
 def shot_noise(x: torch.Tensor, rate: float, rng: ImageRandom, preset: Preset) -> torch.Tensor:
-    return (rng.poisson(x * rate).to(x.dtype) / rate).clamp(0, 1)
+    return _poisson.photon_counts(x, rate, rng).div_(rate).clamp_(0, 1)
 
 
 def impulse_noise(x: torch.Tensor, amount: float, rng: ImageRandom, preset: Preset) -> torch.Tensor:
