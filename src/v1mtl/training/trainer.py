@@ -24,7 +24,7 @@ from tqdm import tqdm
 from v1mtl.atomic import write_json
 from v1mtl.config import config_to_dict, save_config
 from v1mtl.data.classification_loader import iterate_batches
-from v1mtl.data.images import ClassificationData, load_classification
+from v1mtl.data.images import ClassificationData, ImageSplit, load_classification
 from v1mtl.errors import InputError
 from v1mtl.models import build_network
 from v1mtl.training import distributed
@@ -212,18 +212,22 @@ class Trainer:
             return None
         return {"stds": n.stds, "probs": n.probs, "space": n.space, "seed": self.cfg.seed}
 
-    def _validate(self) -> tuple[float, float]:
-        acc, _ = accuracy(
+    def _accuracy(self, split: ImageSplit, noise: dict | None = None) -> tuple[float, int]:
+        """Top-1 accuracy and image count on ``split`` with the run's evaluation settings."""
+        return accuracy(
             self.net,
-            self.data.val,
+            split,
             batch_size=self.cfg.data.eval_batch_size,
             normalize=self.norm,
             device=self.device,
             info=self.info,
             autocast=self.cfg.bf16,
             channels_last=self.cfg.channels_last,
-            noise=self._val_noise(),
+            noise=noise,
         )
+
+    def _validate(self) -> tuple[float, float]:
+        acc, _ = self._accuracy(self.data.val, noise=self._val_noise())
         corr = float("nan")
         if self.neural is not None and self.info.is_main:
             corr = neural_correlation(
@@ -423,16 +427,7 @@ class Trainer:
         self.net.load_state_dict(self.best_state)
         self.objective.loss_weights.load_state_dict(self.best_weights)
         # Read the test split itself (the reference's HEAD returned the last validation score, gotcha 17).
-        test_acc, n_test = accuracy(
-            self.net,
-            self.data.test,
-            batch_size=self.cfg.data.eval_batch_size,
-            normalize=self.norm,
-            device=self.device,
-            info=self.info,
-            autocast=self.cfg.bf16,
-            channels_last=self.cfg.channels_last,
-        )
+        test_acc, n_test = self._accuracy(self.data.test)
         best_epoch = self.stopper.best_epoch
         val_corr = float("nan")
         if self.neural is not None and self.info.is_main:
