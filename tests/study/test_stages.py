@@ -1,9 +1,11 @@
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from v1mtl.study.runner import run_units
-from v1mtl.study.stages import Unit, is_complete
+from v1mtl.study.stages import DONE_FILE, STARTED_FILE, Unit, is_complete
 
 
 def _plan(calls: list[str], data_value: int, train_value: int, fail_in: str | None = None) -> list[Unit]:
@@ -78,3 +80,29 @@ def test_unit_listed_before_its_input_is_refused(tmp_path):
     units = _plan([], 1, 1)
     with pytest.raises(ValueError, match="before its input"):
         run_units([units[1], units[0]], tmp_path, log=lambda s: None)
+
+
+def test_rerun_input_makes_its_dependents_rerun_from_empty_folders(tmp_path):
+    calls: list[str] = []
+    run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
+    shutil.rmtree(tmp_path / "fit")  # the user deletes a stage's outputs to recompute them
+    stale = tmp_path / "report" / "report" / "stale.txt"
+    stale.write_text("made from the old fit")
+    calls.clear()
+    run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
+    assert calls == ["fit", "report"]
+    assert not stale.exists()
+    calls.clear()
+    run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
+    assert calls == []
+
+
+def test_markers_without_run_ids_still_count_as_complete(tmp_path):
+    calls: list[str] = []
+    run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
+    for marker in [*tmp_path.rglob(DONE_FILE), *tmp_path.rglob(STARTED_FILE)]:
+        record = json.loads(marker.read_text())
+        marker.write_text(json.dumps({k: v for k, v in record.items() if k not in ("run", "inputs")}))
+    calls.clear()
+    run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
+    assert calls == []

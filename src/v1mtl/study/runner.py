@@ -43,7 +43,11 @@ def run_units(units: Sequence[Unit], root: Path, *, log: Callable[[str], None] =
             raise ValueError(
                 f"{unit.stage}/{unit.name} is listed before its input {missing[0].stage}/{missing[0].name}"
             )
-    todo = [u for u in units if not is_complete(u, root)]
+    todo: list[Unit] = []
+    for unit in units:
+        # A unit whose input reruns now is stale too, even if its marker still matches the old input.
+        if not is_complete(unit, root) or any(u in todo for u in unit.upstream):
+            todo.append(unit)
     timer = TimeLeft()
     for unit in units:
         if unit not in todo:
