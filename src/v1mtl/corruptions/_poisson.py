@@ -19,12 +19,13 @@ import torch
 
 from v1mtl.corruptions._random import ImageRandom
 
-LEVELS = 255
+MAX_LEVEL = 255
 # A value counts as 8-bit when it lies this close to a multiple of 1/255: float32 rounding of k/255,
 # however computed, is far smaller, and it moves the Poisson mean by at most rate·2⁻²⁰.
 _LEVEL_TOLERANCE = 2.0**-20
-# Images are drawn in groups of about this many values, so the float64 temporaries (1 MiB each) stay in
-# a core's L2 cache: twice as fast as one pass over a whole 64-image chunk (measured, one thread).
+# On the CPU images are drawn in groups of about this many values, so the float64 temporaries (1 MiB each)
+# stay in a core's L2 cache: twice as fast as one pass over a whole 64-image chunk (measured, one thread).
+# A GPU gets the whole batch at once, as in ``api.corrupt``.
 _GROUP_VALUES = 2**17
 
 
@@ -35,7 +36,7 @@ def support(rate: float) -> int:
 
 def level_pmf(rate: float) -> torch.Tensor:
     """``(256, support(rate))`` float64: row k is the Poisson pmf at mean ``k / 255 · rate``, renormalised."""
-    means = torch.arange(LEVELS + 1, dtype=torch.float64) / LEVELS * rate
+    means = torch.arange(MAX_LEVEL + 1, dtype=torch.float64) / MAX_LEVEL * rate
     counts = torch.arange(support(rate), dtype=torch.float64)
     pmf = torch.exp(torch.xlogy(counts, means[:, None]) - means[:, None] - torch.lgamma(counts + 1))
     return pmf / pmf.sum(1, keepdim=True)
@@ -68,8 +69,8 @@ def alias_table(rate: float) -> tuple[torch.Tensor, torch.Tensor]:
 def eight_bit_levels(x: torch.Tensor) -> tuple[torch.Tensor, list[bool]]:
     """``x`` ``(B, ...)`` in [0, 1] -> its nearest levels ``round(255·x)`` (same shape and dtype), and per
     image whether every value is one of them."""
-    levels = torch.round(x * LEVELS)
-    gap = (levels / LEVELS).sub_(x).abs_().flatten(1).amax(1)
+    levels = torch.round(x * MAX_LEVEL)
+    gap = (levels / MAX_LEVEL).sub_(x).abs_().flatten(1).amax(1)
     return levels, (gap <= _LEVEL_TOLERANCE).tolist()
 
 
@@ -88,7 +89,7 @@ def _alias_counts(levels: torch.Tensor, rate: float, rng: ImageRandom) -> torch.
 def photon_counts(x: torch.Tensor, rate: float, rng: ImageRandom) -> torch.Tensor:
     """Poisson counts at means ``x · rate`` for ``x`` ``(B, ...)`` in [0, 1] -> same shape and dtype as ``x``."""
     counts = torch.empty_like(x)
-    step = max(1, _GROUP_VALUES // max(1, x[0].numel()))
+    step = len(x) if x.device.type != "cpu" else max(1, _GROUP_VALUES // max(1, x[0].numel()))
     for start in range(0, len(x), step):
         group = range(start, min(start + step, len(x)))
         levels, eight_bit = eight_bit_levels(x[group.start : group.stop])

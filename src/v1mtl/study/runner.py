@@ -44,13 +44,15 @@ def run_units(units: Sequence[Unit], root: Path, *, log: Callable[[str], None] =
                 f"{unit.stage}/{unit.name} is listed before its input {missing[0].stage}/{missing[0].name}"
             )
     todo: list[Unit] = []
+    rerun: set[int] = set()
     for unit in units:
         # A unit whose input reruns now is stale too, even if its marker still matches the old input.
-        if not is_complete(unit, root) or any(u in todo for u in unit.upstream):
+        if not is_complete(unit, root) or any(id(u) in rerun for u in unit.upstream):
             todo.append(unit)
+            rerun.add(id(unit))
     timer = TimeLeft()
     for unit in units:
-        if unit not in todo:
+        if id(unit) not in rerun:
             seconds = unit_seconds(unit, root)
             if seconds:
                 timer.add(unit.cost, seconds)
@@ -59,7 +61,7 @@ def run_units(units: Sequence[Unit], root: Path, *, log: Callable[[str], None] =
     stages = list(dict.fromkeys(u.stage for u in units))
     for index, unit in enumerate(units, 1):
         label = f"[stage {stages.index(unit.stage) + 1}/{len(stages)} {unit.stage}] unit {index}/{len(units)} {unit.name}"
-        if unit not in todo:
+        if id(unit) not in rerun:
             log(f"{label}: complete, skipped")
             continue
         remaining = sum(u.cost for u in todo[todo.index(unit) :])
