@@ -84,3 +84,28 @@ def test_unknown_session_and_wrong_shape():
 def test_colliding_session_names_are_an_error():
     with pytest.raises(ValueError, match="collide"):
         SessionReadouts((4, 3, 3), {"a.b": 2, "a_b": 2})
+
+
+def test_factorized_readout_is_mask_times_features_and_linear_output_is_r():
+    torch.manual_seed(0)
+    ro = SessionReadouts((8, 6, 6), {"a": 5}, kind="factorized", output="linear")
+    r = ro["a"]
+    with torch.no_grad():
+        r.spatial.normal_()
+        r.features.normal_()
+        r.bias.normal_()
+    x = torch.randn(3, 8, 6, 6)
+    mask = r.spatial / r.spatial.pow(2).sum((1, 2), keepdim=True).sqrt()  # unit-norm spatial masks
+    expected = torch.einsum("bchw,nhw,nc->bn", x, mask, r.features) + r.bias
+    assert torch.allclose(ro(x, "a"), expected, atol=1e-4)
+    assert (ro(-10 * x.abs(), "a") < 0).any()  # linear output may be negative
+    ro.train()
+    assert torch.equal(ro(x, "a"), ro(x, "a"))  # nothing is sampled
+    assert ro.regularizer("a") > 0
+
+
+def test_unknown_readout_kind_or_output_is_refused():
+    with pytest.raises(ValueError, match="readout kind"):
+        SessionReadouts((8, 6, 6), {"a": 5}, kind="attention")
+    with pytest.raises(ValueError, match="readout output"):
+        SessionReadouts((8, 6, 6), {"a": 5}, output="softplus")

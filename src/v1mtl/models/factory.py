@@ -2,7 +2,8 @@
 
 The defaults are the paper's (method.md 2, 3.4b-c): VGG-19 with batch norm, shared block ``features[:17]``
 (up to ``relu3_1``), the ``conv`` classification head with 4096 hidden channels, Gaussian readouts with
-init_mu_range 0.3, init_sigma_range 0.6, L1 weight 0.5 and output ``ELU(r - 1) + 1``.
+init_mu_range 0.3, init_sigma_range 0.6, L1 weight 0.5 and output ``ELU(r - 1) + 1``. ``readout`` and
+``readout_output`` offer the factorized readout and a linear output (``v1mtl.models.readouts``).
 
 The width multiplier scales every convolution of the trunk AND the head's hidden size
 (``hidden * width``), so a width-0.25 network is a uniformly thinner VGG.
@@ -17,7 +18,7 @@ from torch import nn
 
 from v1mtl.models.heads import HEAD_INITS, ConvHead, DenseHead
 from v1mtl.models.multitask import MultiTaskNet
-from v1mtl.models.readouts import SessionReadouts
+from v1mtl.models.readouts import READOUT_KINDS, READOUT_OUTPUTS, SessionReadouts
 from v1mtl.models.vgg import ARCH_CFG, make_features, scaled_width, shared_layer_index
 
 HEADS = ("conv", "dense")
@@ -38,6 +39,9 @@ class ModelConfig:
         dropout: dropout probability in the head.
         head_init: initialization of the head, ``"torchvision"`` (reference) or ``"fan_in"``
             (``v1mtl.models.heads.init_head_weights``).
+        readout: ``"gaussian"`` (reference) or ``"factorized"`` (spatial x feature, Klindt et al. 2017).
+        readout_output: ``"elu"`` (reference, ``ELU(r + elu_offset) + 1``) or ``"linear"`` (for
+            standardized targets).
         init_mu_range: readout locations start U(-init_mu_range, init_mu_range).
         init_sigma_range: readout widths start U(0, init_sigma_range).
         gamma_readout: weight of the readouts' L1 feature penalty.
@@ -53,6 +57,8 @@ class ModelConfig:
     hidden: int = 4096
     dropout: float = 0.5
     head_init: str = "torchvision"
+    readout: str = "gaussian"
+    readout_output: str = "elu"
     init_mu_range: float = 0.3
     init_sigma_range: float = 0.6
     gamma_readout: float = 0.5
@@ -68,6 +74,14 @@ class ModelConfig:
         if self.head_init not in HEAD_INITS:
             raise ValueError(
                 f"model.head_init: unknown {self.head_init!r}; expected one of {list(HEAD_INITS)}"
+            )
+        if self.readout not in READOUT_KINDS:
+            raise ValueError(
+                f"model.readout: unknown {self.readout!r}; expected one of {list(READOUT_KINDS)}"
+            )
+        if self.readout_output not in READOUT_OUTPUTS:
+            raise ValueError(
+                f"model.readout_output: unknown {self.readout_output!r}; expected one of {list(READOUT_OUTPUTS)}"
             )
         if self.width <= 0:
             raise ValueError(f"model.width: must be positive, got {self.width}")
@@ -139,6 +153,8 @@ def build_network(
         readouts = SessionReadouts(
             in_shape,
             sessions,
+            kind=cfg.readout,
+            output=cfg.readout_output,
             init_mu_range=cfg.init_mu_range,
             init_sigma_range=cfg.init_sigma_range,
             gamma_readout=cfg.gamma_readout,

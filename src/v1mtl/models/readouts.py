@@ -1,7 +1,8 @@
-"""One Gaussian readout per recording session, as the reference's ``MultipleGaussian2d`` (method.md 2.3).
+"""One readout per recording session: the reference's Gaussian readout, or a factorized one.
 
-Each session gets a ``neuralpredictors.layers.readouts.Gaussian2d``. Its semantics match the legacy readout
-the reference used (neuralpredictors ``mlutils/layers/legacy.py`` @36a2857), checked against its code:
+``kind="gaussian"`` (the reference's ``MultipleGaussian2d``): each session gets a
+``neuralpredictors.layers.readouts.Gaussian2d``. Its semantics match the legacy readout the reference used
+(sinzlab/neuralpredictors ``mlutils/layers/legacy.py`` @36a2857), checked against its code:
 - per neuron a location ``mu`` ~ U(-init_mu_range, init_mu_range), a per-axis ``sigma`` ~
   U(0, init_sigma_range) (``fixed_sigma=False``), feature weights ``1/channels`` and a bias;
 - in ``forward`` ``mu`` is clamped to [-1, 1] and ``sigma`` to >= 0 in place; the grid is
@@ -9,7 +10,20 @@ the reference used (neuralpredictors ``mlutils/layers/legacy.py`` @36a2857), che
   training mode and ``eps = 0`` in eval mode; ``F.grid_sample(..., align_corners=True)`` (bilinear);
 - the regularizer is ``feature_reg_weight * sum(|features|)``.
 The reference's settings are init_mu_range 0.3, init_sigma_range 0.6, gamma 0.5, bias = the mean response of
-the session's first training batch, and output ``ELU(r - 1) + 1`` (method.md 2.2, 2.3, 6.2-6.3).
+the session's first training batch, and output ``ELU(r - 1) + 1`` (sinzlab/neural_cotraining
+``models/mtl_vgg.py``; docs/models.md).
+
+``kind="factorized"``: the spatial x feature readout of Klindt, Ecker, Euler & Bethge 2017 ("Neural system
+identification for large populations separating 'what' and 'where'", NeurIPS), each neuron a full spatial
+mask (unit L2 norm) times a feature vector over the channels: ``neuralpredictors.layers.readouts.
+FullFactorized2d`` (its ``SpatialXFeatureLinear``), with its L1 penalty on mask x features weighted by
+``gamma_readout``. Every position of the map gets a gradient from the first step, where a Gaussian readout
+learns its location through a sampled grid one neighbourhood at a time; on small maps and short budgets
+it learns much faster (docs/training.md).
+
+``output="elu"`` gives ``ELU(r + elu_offset) + 1 > 0`` (the reference, for non-negative rates);
+``output="linear"`` gives ``r``, the matching output for per-neuron standardized targets, which are
+negative half of the time.
 """
 
 from __future__ import annotations
@@ -19,8 +33,11 @@ import warnings
 
 import torch
 import torch.nn.functional as F
-from neuralpredictors.layers.readouts import Gaussian2d
+from neuralpredictors.layers.readouts import FullFactorized2d, Gaussian2d
 from torch import nn
+
+READOUT_KINDS = ("gaussian", "factorized")
+READOUT_OUTPUTS = ("elu", "linear")
 
 
 def _module_key(session: str) -> str:
@@ -29,12 +46,14 @@ def _module_key(session: str) -> str:
 
 
 class SessionReadouts(nn.Module):
-    """Gaussian readouts keyed by session id.
+    """Readouts keyed by session id.
 
     Args:
         in_shape: ``(channels, height, width)`` of the feature map the readouts read.
         sessions: session id -> number of neurons, in a fixed order.
-        init_mu_range, init_sigma_range: initialization ranges of locations and widths.
+        kind: ``"gaussian"`` (reference) or ``"factorized"`` (module doc).
+        output: ``"elu"`` (reference) or ``"linear"``.
+        init_mu_range, init_sigma_range: initialization ranges of Gaussian locations and widths.
         gamma_readout: weight of the L1 penalty on the feature weights (``regularizer``).
         elu_offset: ``r + elu_offset`` goes through the ELU; -1 gives the reference's ``ELU(r - 1) + 1``.
         bias: whether each neuron has a bias.
@@ -45,6 +64,8 @@ class SessionReadouts(nn.Module):
         in_shape: tuple[int, int, int],
         sessions: dict[str, int],
         *,
+        kind: str = "gaussian",
+        output: str = "elu",
         init_mu_range: float = 0.3,
         init_sigma_range: float = 0.6,
         gamma_readout: float = 0.5,
@@ -54,6 +75,11 @@ class SessionReadouts(nn.Module):
         super().__init__()
         if not sessions:
             raise ValueError("SessionReadouts needs at least one session")
+        if kind not in READOUT_KINDS:
+            raise ValueError(f"unknown readout kind {kind!r}; expected one of {list(READOUT_KINDS)}")
+        if output not in READOUT_OUTPUTS:
+            raise ValueError(f"unknown readout output {output!r}; expected one of {list(READOUT_OUTPUTS)}")
+        self.kind, self.output = kind, output
         self.in_shape = tuple(int(v) for v in in_shape)
         self.sessions = {str(k): int(v) for k, v in sessions.items()}
         self.elu_offset = float(elu_offset)
@@ -67,21 +93,31 @@ class SessionReadouts(nn.Module):
             # the reference used, and NonIsoGaussian2d is not in the released neuralpredictors 0.3.0.
             warnings.simplefilter("ignore")
             for session, n in self.sessions.items():
-                readouts[self._keys[session]] = Gaussian2d(
-                    self.in_shape,
-                    n,
-                    bias,
-                    init_mu_range=init_mu_range,
-                    init_sigma_range=init_sigma_range,
-                    batch_sample=True,
-                    align_corners=True,
-                    fixed_sigma=False,
-                    mean_activity=torch.zeros(n) if bias else None,
-                    feature_reg_weight=gamma_readout,
-                )
+                if kind == "gaussian":
+                    readouts[self._keys[session]] = Gaussian2d(
+                        self.in_shape,
+                        n,
+                        bias,
+                        init_mu_range=init_mu_range,
+                        init_sigma_range=init_sigma_range,
+                        batch_sample=True,
+                        align_corners=True,
+                        fixed_sigma=False,
+                        mean_activity=torch.zeros(n) if bias else None,
+                        feature_reg_weight=gamma_readout,
+                    )
+                else:
+                    readouts[self._keys[session]] = FullFactorized2d(
+                        self.in_shape,
+                        n,
+                        bias,
+                        normalize=True,
+                        mean_activity=torch.zeros(n) if bias else None,
+                        spatial_and_feature_reg_weight=gamma_readout,
+                    )
         self.readouts = nn.ModuleDict(readouts)
 
-    def __getitem__(self, session: str) -> Gaussian2d:
+    def __getitem__(self, session: str) -> Gaussian2d | FullFactorized2d:
         if session not in self._keys:
             raise KeyError(f"unknown session {session!r}; known: {sorted(self.sessions)}")
         return self.readouts[self._keys[session]]
@@ -89,10 +125,12 @@ class SessionReadouts(nn.Module):
     def forward(self, features: torch.Tensor, session: str, sample: bool | None = None) -> torch.Tensor:
         """``(batch, c, h, w)`` features -> ``(batch, neurons)`` predicted responses, all > 0.
 
-        ``sample=None`` samples locations in training mode and uses ``mu`` in eval mode.
+        ``sample=None`` samples Gaussian locations in training mode and uses ``mu`` in eval mode (a
+        factorized readout has nothing to sample). Outputs are > 0 with ``output="elu"``.
         """
-        r = self[session](features, sample=sample)
-        return F.elu(r + self.elu_offset) + 1
+        readout = self[session]
+        r = readout(features, sample=sample) if self.kind == "gaussian" else readout(features)
+        return F.elu(r + self.elu_offset) + 1 if self.output == "elu" else r
 
     @torch.no_grad()
     def initialize_bias(self, session: str, mean_response: torch.Tensor) -> None:
@@ -105,5 +143,6 @@ class SessionReadouts(nn.Module):
         )
 
     def regularizer(self, session: str) -> torch.Tensor:
-        """``gamma_readout * sum(|features|)`` of the session's readout (a scalar tensor)."""
+        """``gamma_readout`` times the L1 norm of the session's readout weights (a scalar tensor): of the
+        feature vectors (Gaussian), of mask x features (factorized)."""
         return self[session].regularizer(reduction="sum")
