@@ -39,7 +39,7 @@ def test_train_command_runs_and_reruns(tmp_path, capsys):
     args += [a for s in TINY for a in ("--set", s)]
     assert main(args) == 0
     saved = (tmp_path / "run" / "config.yaml").read_text()
-    assert "seed: 5" in saved and "patience: 7" in saved and "restore_rounds: 2" in saved  # user + preset
+    assert "seed: 5" in saved and "patience: 7" in saved and "kind: onecycle" in saved  # user + preset
     assert json.loads((tmp_path / "run" / "final.json").read_text())["epochs_trained"] == 1
     capsys.readouterr()
     assert main(args) == 0

@@ -57,3 +57,16 @@ def test_fixed_and_unweighted():
     obj = CoTrainingObjective(_net(), "none")
     loss, raw, _ = obj(x, y, "classification")
     assert loss is raw
+
+
+def test_learned_neural_weights_only_the_neural_loss():
+    obj = CoTrainingObjective(_net(), "learned-neural", "mse")
+    assert set(obj.loss_weights) == {"neural"}
+    x, y = torch.randn(4, 1, 32, 32), torch.tensor([0, 1, 2, 0])
+    loss, raw, _ = obj(x, y, "classification")
+    assert loss is raw  # classification weight fixed at 1
+    with torch.no_grad():
+        obj.loss_weights["neural"].log_weight.fill_(1.5)
+    target = torch.rand(4, 4)
+    loss, raw, _ = obj(x, target, "neural", "a")
+    assert torch.allclose(loss, 0.5 * math.exp(-1.5) * raw + 0.75)

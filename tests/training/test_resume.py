@@ -19,8 +19,20 @@ def _weights(path):
     return read_checkpoint(path)["state_dict"]
 
 
-def test_resume_after_kill_is_bit_identical(tmp_path, monkeypatch):
-    cfg = tiny_config("mtl", "schedule.max_epochs=3")
+SHORT_BUDGET_RECIPE = (
+    "schedule.kind=onecycle",
+    "optimizer.name=adamw",
+    "optimizer.lr=0.003",
+    "model.readout=factorized",
+    "model.readout_output=linear",
+    "neural.target_scaling=standardize",
+    "neural.weighting=learned-neural",
+)
+
+
+@pytest.mark.parametrize("recipe", [(), SHORT_BUDGET_RECIPE], ids=["reference", "short-budget"])
+def test_resume_after_kill_is_bit_identical(tmp_path, monkeypatch, recipe):
+    cfg = tiny_config("mtl", "schedule.max_epochs=3", *recipe)
     targets = tiny_targets(cfg)
     monkeypatch.setattr(trainer_module, "prepare_targets", lambda *a: targets)
 

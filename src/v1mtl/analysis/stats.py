@@ -137,3 +137,65 @@ def t_mean(values: np.ndarray, *, level: float = DEFAULT_LEVEL) -> Estimate:
         return Estimate(mean, float("nan"), float("nan"), 1)
     half = float(sps.t.ppf((1 + level) / 2, df=v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
     return Estimate(mean, mean - half, mean + half, int(v.size))
+
+
+@dataclass(frozen=True)
+class OlsTerm:
+    """One coefficient of an ordinary least-squares fit, with its t-based interval and two-sided p-value."""
+
+    name: str
+    coefficient: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class OlsFit:
+    """``y ~ 1 + x_1 + ... + x_k`` by ordinary least squares over ``n`` observations."""
+
+    terms: dict[str, OlsTerm]
+    n: int
+    r_squared: float
+
+    def __getitem__(self, name: str) -> OlsTerm:
+        return self.terms[name]
+
+
+def ols(y: np.ndarray, regressors: dict[str, np.ndarray], *, level: float = DEFAULT_LEVEL) -> OlsFit:
+    """Fit ``y ~ Intercept + sum_j b_j x_j`` (observations with a NaN anywhere dropped).
+
+    Classical OLS inference (e.g. Wooldridge, "Introductory Econometrics", ch. 3-4): ``b = (X'X)^-1 X'y``,
+    residual variance ``s^2 = RSS / (n - p)``, standard errors ``sqrt(diag(s^2 (X'X)^-1))``, t intervals
+    and two-sided p-values with ``n - p`` degrees of freedom; ``p`` counts the intercept. The statistics of
+    statsmodels' ``smf.ols(...).fit()``, which the paper's authors used. With ``n <= p`` or collinear
+    regressors everything but the coefficients is NaN.
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    names = ["Intercept", *regressors]
+    columns = [np.ones_like(y)] + [np.asarray(v, dtype=np.float64).ravel() for v in regressors.values()]
+    X = np.column_stack(columns)
+    keep = np.isfinite(y) & np.isfinite(X).all(axis=1)
+    X, y = X[keep], y[keep]
+    n, p = X.shape
+    nan = float("nan")
+    if n == 0:
+        return OlsFit({k: OlsTerm(k, nan, nan, nan, nan, nan) for k in names}, 0, nan)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    tss = float(((y - y.mean()) ** 2).sum())
+    r2 = 1 - float(resid @ resid) / tss if tss > 0 else nan
+    dof = n - p
+    if dof <= 0 or np.linalg.matrix_rank(X) < p:
+        terms = {k: OlsTerm(k, float(b), nan, nan, nan, nan) for k, b in zip(names, beta, strict=True)}
+        return OlsFit(terms, n, r2)
+    s2 = float(resid @ resid) / dof
+    se = np.sqrt(np.diag(s2 * np.linalg.inv(X.T @ X)))
+    crit = float(sps.t.ppf((1 + level) / 2, df=dof))
+    terms = {}
+    for k, b, e in zip(names, beta, se, strict=True):
+        t = b / e if e > 0 else (np.inf if b != 0 else nan)
+        p_value = float(2 * sps.t.sf(abs(t), df=dof)) if np.isfinite(t) or np.isinf(t) else nan
+        terms[k] = OlsTerm(k, float(b), float(e), float(b - crit * e), float(b + crit * e), p_value)
+    return OlsFit(terms, n, r2)

@@ -5,7 +5,9 @@ momentum 0.75, weight decay 5e-4, batch 128 + 128, ReduceLROnPlateau on validati
 the Baseline recipe, 0.3 for the MTL recipes, patience 5, relative threshold 1e-4, min lr 1e-4), early
 stopping with patience 5 and 5 restore-best rounds, MSE neural loss with learned Kendall weights, a 1:1
 task ratio and the TinyImageNet gray normalization (mean 0.4519, std 0.2221). The model defaults are the
-paper's VGG-19-BN (``v1mtl.models.ModelConfig``). See docs/configs.md for every key.
+paper's VGG-19-BN (``v1mtl.models.ModelConfig``). Options beyond the reference, for short budgets
+(docs/training.md): Kendall weighting on the neural loss only, per-neuron standardized targets, AdamW and a
+one-cycle schedule. See docs/configs.md for every key.
 """
 
 from __future__ import annotations
@@ -63,8 +65,12 @@ class NeuralConfig:
             every ``1/ratio`` classification batches.
         loss: ``"mse"`` (the MTL recipe) or ``"poisson"`` (mean over recorded entries).
         batch_size: neural batch size.
-        weighting: ``"learned"`` (Kendall et al. 2018 as in the reference) or ``"fixed"``.
+        weighting: ``"learned"`` (Kendall et al. 2018 on both tasks, as the reference),
+            ``"learned-neural"`` (Kendall on the neural loss, classification weight fixed at 1) or
+            ``"fixed"`` (``fixed_weights``).
         fixed_weights: loss weights with ``weighting: fixed``, keys ``classification`` and ``neural``.
+        target_scaling: ``"none"`` (the reference) or ``"standardize"``: every neuron's targets z-scored
+            with its training-trial mean and std (needs ``model.readout_output: linear``).
         train_fraction, split_seed: the 80/20 train/validation split of image ids (seed 1000).
     """
 
@@ -72,16 +78,26 @@ class NeuralConfig:
     ratio: float = 1.0
     loss: Literal["mse", "poisson"] = "mse"
     batch_size: int = 128
-    weighting: Literal["learned", "fixed"] = "learned"
+    weighting: Literal["learned", "learned-neural", "fixed"] = "learned"
     fixed_weights: dict[str, float] = field(default_factory=lambda: {"classification": 1.0, "neural": 1.0})
+    target_scaling: Literal["none", "standardize"] = "none"
     train_fraction: float = 0.8
     split_seed: int = 1000
 
 
 @dataclass
 class OptimizerConfig:
-    """SGD of the reference (method.md 3.4a-b); the learned loss weights are optimized with it."""
+    """The optimizer of the network and the learned loss weights.
 
+    Attributes:
+        name: ``"sgd"`` (the reference: SGD with momentum) or ``"adamw"`` (Loshchilov & Hutter 2019,
+            decoupled weight decay; betas 0.9, 0.999).
+        lr: learning rate (the peak LR of a one-cycle schedule).
+        momentum: SGD momentum (unused by AdamW).
+        weight_decay: L2 penalty (SGD) or decoupled decay (AdamW).
+    """
+
+    name: Literal["sgd", "adamw"] = "sgd"
     lr: float = 0.1
     momentum: float = 0.75
     weight_decay: float = 5e-4
@@ -89,9 +105,18 @@ class OptimizerConfig:
 
 @dataclass
 class ScheduleConfig:
-    """Learning-rate schedule and early stopping (method.md 3.3).
+    """Learning-rate schedule and early stopping.
+
+    ``kind: plateau`` is the reference's (ReduceLROnPlateau on validation accuracy with early stopping in
+    restore-best rounds). ``kind: onecycle`` (Smith & Topin 2019, "Super-convergence", arXiv 1708.07120;
+    ``torch.optim.lr_scheduler.OneCycleLR``, stepped per optimizer step) warms the LR up over the first
+    ``warmup_fraction`` of the steps to ``optimizer.lr`` and anneals it (cosine) to about 0 by the end of
+    ``max_epochs``; every run then trains ``max_epochs`` epochs and the best validation epoch's weights are
+    kept (the ``lr_*``, ``patience`` and ``restore_rounds`` keys are unused).
 
     Attributes:
+        kind: ``"plateau"`` or ``"onecycle"``.
+        warmup_fraction: share of the one-cycle steps spent rising to the peak LR.
         max_epochs: upper bound on epochs (400 Baseline / 407 MTL in the reference).
         lr_factor: ReduceLROnPlateau factor; None picks the reference's per condition (0.4 for
             classification-only conditions, 0.3 for MTL conditions).
@@ -106,6 +131,8 @@ class ScheduleConfig:
             (``lr_decay_steps`` in the reference).
     """
 
+    kind: Literal["plateau", "onecycle"] = "plateau"
+    warmup_fraction: float = 0.3
     max_epochs: int = 400
     lr_factor: float | None = None
     lr_patience: int = 5
@@ -222,6 +249,7 @@ class TrainConfig:
             ("schedule.max_epochs", self.schedule.max_epochs >= 1, "must be at least 1"),
             ("schedule.restore_rounds", self.schedule.restore_rounds >= 1, "must be at least 1"),
             ("schedule.patience", self.schedule.patience >= 0, "must be >= 0"),
+            ("schedule.warmup_fraction", 0 < self.schedule.warmup_fraction < 1, "must be in (0, 1)"),
             ("noise.probs", len(self.noise.probs) == len(self.noise.stds), "needs one probability per std"),
             (
                 "noise.probs",
@@ -235,6 +263,25 @@ class TrainConfig:
         for key, ok, message in checks:
             if not ok:
                 raise InputError(message, path=source, field=key)
+        if self.uses_neural and self.neural.target_scaling == "standardize":
+            if self.model.readout_output != "linear":
+                raise InputError(
+                    "standardized targets are negative half of the time; set model.readout_output: linear",
+                    path=source,
+                    field="neural.target_scaling",
+                )
+            if self.neural.loss != "mse":
+                raise InputError(
+                    "the Poisson loss needs non-negative targets; use neural.loss: mse",
+                    path=source,
+                    field="neural.target_scaling",
+                )
+        if self.uses_neural and self.neural.loss == "poisson" and self.model.readout_output != "elu":
+            raise InputError(
+                "the Poisson loss needs positive predictions; use model.readout_output: elu",
+                path=source,
+                field="model.readout_output",
+            )
         if self.condition in ("mtl", "mtl-shuffled", "mtl-random") and not self.neural.targets:
             raise InputError(
                 f"condition '{self.condition}' needs a targets dataset", path=source, field="neural.targets"

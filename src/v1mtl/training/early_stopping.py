@@ -36,6 +36,7 @@ class EarlyStopping:
         round: the current round, 0-based.
         epoch: epochs seen.
         finished: True once training should end.
+        initial_score: the score before training (None until ``start``).
     """
 
     patience: int
@@ -48,11 +49,13 @@ class EarlyStopping:
     round: int = 0
     epoch: int = 0
     finished: bool = False
+    initial_score: float | None = None
 
     def start(self, initial_score: float) -> None:
         """Record the score of the untrained network (epoch 0)."""
         self.best_score = float(initial_score)
         self.best_epoch = 0
+        self.initial_score = float(initial_score)
 
     def update(self, score: float) -> tuple[bool, Decision]:
         """Account for the score of the epoch just trained.

@@ -3,7 +3,13 @@
 The targets are a native V1 dataset (images = classification images, responses = predicted targets). Its
 images are normalized with the classification statistics (the reference normalizes its MTL neural sets with
 the TinyImageNet gray stats, method.md 1.2); training trials are split 80/20 by image id with seed 1000
-(``split_image_ids``). Datasets come from ``v1mtl.data.neural_loaders.session_datasets``.
+(``split_image_ids``). Datasets come from ``v1mtl.data.neural_loaders.session_datasets``; the targets'
+test images (the classification test split) give the test correlation of ``final.json``.
+
+``standardize=True`` z-scores every neuron's targets with the mean and standard deviation of its training
+trials (``TargetScaling``), so that each neuron weighs the same in the MSE whatever its rate; a neuron
+whose training targets are constant keeps scale 1. Correlations, the measure of the neural fit, do not
+change under this per-neuron affine map.
 
 Shuffling is driven by one ``torch.Generator`` per session, seeded from (run seed, epoch, session index),
 so an epoch's batches depend only on the epoch, which makes a resumed run repeat them exactly. Each session
@@ -15,7 +21,7 @@ loader is cycled (a new permutation whenever it runs out), and under DDP each pa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -29,19 +35,48 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 @dataclass
+class TargetScaling:
+    """Per-neuron ``(target - mean) / std`` of one session; ``mean``, ``std``: ``(neurons,)``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def fit(cls, responses: torch.Tensor, mask: torch.Tensor) -> TargetScaling:
+        """Statistics of the recorded entries of ``responses`` ``(trials, neurons)``."""
+        count = mask.sum(0).clamp(min=1)
+        mean = (responses * mask).sum(0) / count
+        var = (((responses - mean) * mask) ** 2).sum(0) / count
+        std = var.sqrt()
+        return cls(mean, torch.where(std > 1e-8, std, torch.ones_like(std)))
+
+    def apply(self, dataset: ResponseDataset) -> None:
+        """Scale ``dataset``'s recorded responses in place (unrecorded entries stay 0)."""
+        scaled = (dataset.responses - self.mean) / self.std
+        dataset.responses = torch.where(dataset.mask, scaled, torch.zeros_like(scaled))
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+
+@dataclass
 class NeuralTask:
     """The neural side of a run.
 
     Attributes:
-        train, val: ``{session_id: ResponseDataset}`` in the dataset's session order.
+        train, val, test: ``{session_id: ResponseDataset}`` in the dataset's session order (test items
+            hold ``(repeats, neurons)`` responses).
         n_neurons: ``{session_id: neurons}``.
         image_size: side of the (square) neural input.
+        scaling: ``{session_id: TargetScaling}`` when the targets were standardized, else empty.
     """
 
     train: dict[str, ResponseDataset]
     val: dict[str, ResponseDataset]
+    test: dict[str, ResponseDataset]
     n_neurons: dict[str, int]
     image_size: int
+    scaling: dict[str, TargetScaling] = field(default_factory=dict)
 
     @property
     def sessions(self) -> list[str]:
@@ -49,21 +84,34 @@ class NeuralTask:
 
 
 def build_neural_task(
-    dataset: V1Dataset, *, mean: float, std: float, train_fraction: float = 0.8, split_seed: int = 1000
+    dataset: V1Dataset,
+    *,
+    mean: float,
+    std: float,
+    train_fraction: float = 0.8,
+    split_seed: int = 1000,
+    standardize: bool = False,
 ) -> NeuralTask:
-    """Prepare the stimuli once and make the train/validation datasets of every session."""
+    """Prepare the stimuli once and make the train/validation/test datasets of every session.
+
+    ``standardize`` z-scores every split with the statistics of the session's training trials.
+    """
     inputs, _ = prepare_images(dataset.images, stats=ImageStats(mean=mean, std=std))
     inputs_t = torch.from_numpy(inputs)
     train_ids, val_ids = split_image_ids(dataset.image_ids, train_frac=train_fraction, seed=split_seed)
-    train, val, n_neurons = {}, {}, {}
+    train, val, test, n_neurons, scaling = {}, {}, {}, {}, {}
     for s in dataset.sessions:
-        tr, va, _ = session_datasets(dataset, s, inputs_t, train_ids, val_ids)
+        tr, va, te = session_datasets(dataset, s, inputs_t, train_ids, val_ids)
         if len(tr) == 0:
             continue
-        train[s.session_id], val[s.session_id] = tr, va
+        if standardize:
+            scaling[s.session_id] = TargetScaling.fit(tr.responses, tr.mask)
+            for ds in (tr, va, te):
+                scaling[s.session_id].apply(ds)
+        train[s.session_id], val[s.session_id], test[s.session_id] = tr, va, te
         n_neurons[s.session_id] = s.n_neurons
     side = int(inputs.shape[-1])
-    return NeuralTask(train=train, val=val, n_neurons=n_neurons, image_size=side)
+    return NeuralTask(train=train, val=val, test=test, n_neurons=n_neurons, image_size=side, scaling=scaling)
 
 
 def epoch_seed(seed: int, epoch: int, stream: int) -> int:

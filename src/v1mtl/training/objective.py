@@ -6,6 +6,10 @@ entries) or the Poisson negative log-likelihood averaged over recorded entries. 
 - ``learned`` (MTL conditions): Kendall et al. 2018 as in the reference, ``exp(-s_c) CE + s_c / 2`` and
   ``0.5 exp(-s_n) MSE + s_n / 2``; with the Poisson loss, which is a likelihood like CE, the CE form
   ``exp(-s_n) Poisson + s_n / 2``. ``s`` starts at 0 and is trained (and weight-decayed) by the optimizer.
+- ``learned-neural``: the neural term as in ``learned``, the classification term plain CE (weight 1).
+  At a minimum of ``0.5 exp(-s) MSE + s / 2`` ``exp(s)`` equals the MSE, so the learned form weighs the
+  neural loss by about ``0.5 / MSE`` and the classification loss by ``1 / CE``: early in training, when CE
+  is large, the classification branch runs at a fraction of the optimizer's learning rate (docs/training.md).
 - ``fixed``: ``w_c CE`` and ``w_n neural``.
 - ``none`` (classification-only conditions): plain CE, as the Baseline recipe.
 """
@@ -21,7 +25,8 @@ from torch import nn
 from v1mtl.models import MultiTaskNet
 from v1mtl.training.losses import LearnedLossWeight, masked_mse, poisson_loss
 
-Weighting = Literal["learned", "fixed", "none"]
+Weighting = Literal["learned", "learned-neural", "fixed", "none"]
+WEIGHTINGS: tuple[str, ...] = Weighting.__args__
 
 
 def mean_poisson_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -35,7 +40,7 @@ class CoTrainingObjective(nn.Module):
 
     Args:
         net: the multi-task network.
-        weighting: ``learned``, ``fixed`` or ``none``.
+        weighting: ``learned``, ``learned-neural``, ``fixed`` or ``none``.
         neural_loss: ``mse`` or ``poisson``.
         fixed_weights: ``{"classification": w_c, "neural": w_n}`` for ``fixed``.
     """
@@ -50,6 +55,8 @@ class CoTrainingObjective(nn.Module):
         super().__init__()
         if neural_loss not in ("mse", "poisson"):
             raise ValueError(f"neural_loss must be 'mse' or 'poisson', got {neural_loss!r}")
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {list(WEIGHTINGS)}, got {weighting!r}")
         self.net = net
         self.weighting = weighting
         self.neural_loss = neural_loss
@@ -57,6 +64,7 @@ class CoTrainingObjective(nn.Module):
         self.loss_weights = nn.ModuleDict()
         if weighting == "learned":
             self.loss_weights["classification"] = LearnedLossWeight()
+        if weighting in ("learned", "learned-neural"):
             self.loss_weights["neural"] = LearnedLossWeight()
 
     def forward(
@@ -73,13 +81,14 @@ class CoTrainingObjective(nn.Module):
             if self.weighting == "learned":
                 return self.loss_weights["classification"].classification(raw), raw, out
         else:
+            learned = "neural" in self.loss_weights
             if self.neural_loss == "mse":
                 raw = masked_mse(out, target, mask)
-                if self.weighting == "learned":
+                if learned:
                     return self.loss_weights["neural"].mse(raw), raw, out
             else:
                 raw = mean_poisson_loss(out, target, mask)
-                if self.weighting == "learned":
+                if learned:
                     return self.loss_weights["neural"].classification(raw), raw, out
         if self.weighting == "fixed":
             return self.fixed_weights[task] * raw, raw, out

@@ -1,10 +1,11 @@
 """The co-training loop: one function, ``train(cfg, out_dir)``, resumable from its run folder.
 
-Per epoch (method.md 3.6): interleaved steps (``schedule.interleave``: neural batches first, backward after
-each batch, one SGD step after the classification batch), then validation accuracy (plus neural validation
-correlation, logged only), ReduceLROnPlateau on the accuracy, early stopping with restore-best rounds
-(``early_stopping``), and an atomic checkpoint. At the end the best weights are evaluated on the clean test
-split and ``final.json`` is written; rerunning a finished run prints so and does nothing.
+Per epoch (docs/training.md): interleaved steps (``schedule.interleave``: neural batches first, backward
+after each batch, one optimizer step after the classification batch), then validation accuracy (plus the
+neural validation correlation, logged only), the LR schedule and early stopping (``optim``), and an atomic
+checkpoint. At the end the best weights are evaluated on the clean test split and on the targets' test
+images, the convergence check runs (``convergence``), and ``final.json`` is written; rerunning a finished
+run prints so and does nothing.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from v1mtl.training.checkpoint import (
 )
 from v1mtl.training.conditions import prepare_targets
 from v1mtl.training.config import TrainConfig
+from v1mtl.training.convergence import convergence
 from v1mtl.training.distributed import DistInfo
-from v1mtl.training.early_stopping import EarlyStopping
 from v1mtl.training.logging import MetricsLog
 from v1mtl.training.neural_data import (
     NeuralTask,
@@ -51,6 +52,7 @@ from v1mtl.training.neural_data import (
 )
 from v1mtl.training.noise import add_noise_normalized
 from v1mtl.training.objective import CoTrainingObjective
+from v1mtl.training.optim import build_early_stopping, build_optimizer, build_scheduler, steps_per_batch
 from v1mtl.training.schedule import interleave
 from v1mtl.training.validation import accuracy, neural_correlation
 
@@ -138,6 +140,7 @@ class Trainer:
                 std=cfg.data.std,
                 train_fraction=cfg.neural.train_fraction,
                 split_seed=cfg.neural.split_seed,
+                standardize=cfg.neural.target_scaling == "standardize",
             )
             if not self.neural.train:
                 raise InputError("no session has training trials", path=cfg.neural.targets, field="sessions")
@@ -154,27 +157,9 @@ class Trainer:
         self.objective.to(self.device)
         if cfg.channels_last:
             self.objective.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(
-            self.objective.parameters(),
-            lr=cfg.optimizer.lr,
-            momentum=cfg.optimizer.momentum,
-            weight_decay=cfg.optimizer.weight_decay,
-        )
-        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.optimizer,
-            mode="max",
-            factor=cfg.lr_factor(),
-            patience=cfg.schedule.lr_patience,
-            threshold=cfg.schedule.lr_threshold,
-            threshold_mode="rel",
-            min_lr=cfg.schedule.min_lr,
-        )
-        self.stopper = EarlyStopping(
-            patience=cfg.schedule.patience,
-            threshold=cfg.schedule.threshold,
-            rounds=cfg.schedule.restore_rounds,
-            max_epochs=cfg.schedule.max_epochs,
-        )
+        self.optimizer = build_optimizer(self.objective.parameters(), cfg)
+        self.scheduler = build_scheduler(self.optimizer, cfg, self._steps_per_epoch())
+        self.stopper = build_early_stopping(cfg)
         self.history: list[dict[str, Any]] = []
         self.best_state: dict[str, torch.Tensor] = {}
         self.best_weights: dict[str, torch.Tensor] = {}
@@ -200,6 +185,11 @@ class Trainer:
         data = load() if self.info.is_main else None
         distributed.barrier(self.info)
         return data if data is not None else load()
+
+    def _steps_per_epoch(self) -> int:
+        """Optimizer steps per epoch: classification batches of this process's shard."""
+        per_rank = -(-len(self.data.train) // self.info.world_size)
+        return -(-per_rank // self.cfg.data.batch_size)
 
     def _autocast(self):
         if not self.cfg.bf16:
@@ -293,7 +283,8 @@ class Trainer:
         started = time.perf_counter()
         train_stats = self.train_epoch(epoch)
         val_acc, val_corr = self._validate()
-        self.scheduler.step(val_acc)
+        if not steps_per_batch(self.cfg):
+            self.scheduler.step(val_acc)
         improved, decision = self.stopper.update(val_acc)
         if improved:
             self.best_state = copy.deepcopy(self.net.state_dict())
@@ -351,6 +342,7 @@ class Trainer:
             leave=False,
             disable=not (info.is_main and cfg.logging.progress),
         )
+        per_step_schedule = steps_per_batch(cfg)
         self.optimizer.zero_grad(set_to_none=True)
         for step, (x, y) in zip(interleave(len(batches), sessions, cfg.neural.ratio), batches, strict=True):
             for sid in step.neural_sessions:
@@ -376,6 +368,8 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
+            if per_step_schedule:
+                self.scheduler.step()
             sums[0] += raw.item() * len(y)
             sums[1] += (logits.argmax(1) == y).sum().item()
             sums[2] += len(y)
@@ -401,6 +395,9 @@ class Trainer:
             "n_classes": self.data.n_classes,
             "class_names": list(self.data.class_names),
             "sessions": dict(self.neural.n_neurons) if self.neural else {},
+            "target_scaling": {sid: t.to_dict() for sid, t in self.neural.scaling.items()}
+            if self.neural
+            else {},
             "image_size": self.cfg.data.image_size,
             "neural_image_size": self.neural.image_size if self.neural else None,
             "normalization": {"mean": self.cfg.data.mean, "std": self.cfg.data.std},
@@ -422,6 +419,20 @@ class Trainer:
         )
         return payload
 
+    def _neural_fit(self, split: str) -> float | None:
+        """Mean correlation of the network's neural predictions with its targets on ``split`` (rank 0)."""
+        if self.neural is None or not self.info.is_main:
+            return None
+        value = neural_correlation(
+            self.net,
+            self.neural,
+            batch_size=self.cfg.data.eval_batch_size,
+            device=self.device,
+            autocast=self.cfg.bf16,
+            split=split,
+        )
+        return value if np.isfinite(value) else None
+
     def _finish(self) -> dict[str, Any]:
         """Evaluate the best (= current) weights on the clean test split; write best.pt and final.json."""
         self.net.load_state_dict(self.best_state)
@@ -429,15 +440,13 @@ class Trainer:
         # Read the test split itself (the reference's HEAD returned the last validation score, gotcha 17).
         test_acc, n_test = self._accuracy(self.data.test)
         best_epoch = self.stopper.best_epoch
-        val_corr = float("nan")
-        if self.neural is not None and self.info.is_main:
-            val_corr = neural_correlation(
-                self.net,
-                self.neural,
-                batch_size=self.cfg.data.eval_batch_size,
-                device=self.device,
-                autocast=self.cfg.bf16,
-            )
+        initial = self.stopper.initial_score
+        check = convergence(
+            [r["val_accuracy"] for r in self.history],
+            initial=initial if initial is not None else -np.inf,
+            n_val=len(self.data.val),
+            stopped_early=self.stopper.round >= self.stopper.rounds,
+        )
         result = {
             "condition": self.cfg.condition,
             "seed": self.cfg.seed,
@@ -446,12 +455,20 @@ class Trainer:
             "best_epoch": best_epoch,
             "best_val_accuracy": self.stopper.best_score,
             "epochs_trained": self.stopper.epoch,
-            "val_neural_corr": None if not np.isfinite(val_corr) else val_corr,
+            "val_neural_corr": self._neural_fit("val"),
+            "test_neural_corr": self._neural_fit("test"),
+            "under_trained": check["under_trained"],
+            "convergence": check,
             "train_time_s": float(sum(r["epoch_time_s"] for r in self.history)),
         }
         if self.info.is_main:
             save_checkpoint(self.out / BEST, self._network_payload(best_epoch, self.stopper.best_score))
             write_json(self.out / FINAL, result)
-            print(f"v1mtl: finished {self.out}: test accuracy {test_acc:.4f} (best epoch {best_epoch})")
+            flag = (
+                " (under-trained: validation accuracy still rising at max_epochs)"
+                if check["under_trained"]
+                else ""
+            )
+            print(f"v1mtl: finished {self.out}: test accuracy {test_acc:.4f} (best epoch {best_epoch}){flag}")
         distributed.barrier(self.info)
         return result

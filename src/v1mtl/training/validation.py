@@ -74,14 +74,23 @@ def accuracy(
 
 @torch.no_grad()
 def neural_correlation(
-    net: MultiTaskNet, task: NeuralTask, *, batch_size: int, device: torch.device, autocast: bool = False
+    net: MultiTaskNet,
+    task: NeuralTask,
+    *,
+    batch_size: int,
+    device: torch.device,
+    autocast: bool = False,
+    split: str = "val",
 ) -> float:
-    """Mean over all neurons of the Pearson correlation between predictions and targets on the validation
-    images (eval mode, readout at its mean location); NaN if no session has validation data."""
+    """Mean over all neurons of the Pearson correlation between predictions and targets (eval mode, readout
+    at its mean location) on the ``"val"`` images or the ``"test"`` images (targets averaged over their
+    repeats); NaN if no session has data there."""
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
     was_training = net.training
     net.eval()
     per_neuron = []
-    for sid, ds in task.val.items():
+    for sid, ds in getattr(task, split).items():
         if len(ds) < 2:
             continue
         preds, targets = [], []
@@ -90,6 +99,9 @@ def neural_correlation(
             with ctx:
                 p = net(x.to(device), task="neural", session=sid).float().cpu()
             preds.append(p.numpy())
+            if y.dim() == 3:  # test items: (batch, repeats, neurons)
+                y = (y * mask).sum(1) / mask.sum(1).clamp(min=1)
+                mask = mask.any(1)
             targets.append(torch.where(mask, y, torch.full_like(y, float("nan"))).numpy())
         per_neuron.append(corr(np.concatenate(preds), np.concatenate(targets), axis=0))
     net.train(was_training)
