@@ -13,7 +13,8 @@ Every layer is checked against the schema before it is merged, so an unknown key
 ``InputError`` that names the layer (file path, or ``--set``) and the dotted key (``schedule.patience``).
 
 Supported annotations: ``int``, ``float``, ``str``, ``bool``, ``Optional[X]`` / ``X | None``,
-``Literal[...]``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]`` and nested dataclasses. ``float`` fields
+``Literal[...]``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]`` and nested dataclasses (also as list
+items). ``float`` fields
 also accept strings such as ``1e-4``, because YAML 1.1 (PyYAML) reads an exponent without a dot as a string.
 """
 
@@ -110,6 +111,14 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
     if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
         raise TypeError(f"expected a dataclass instance, got {type(cfg).__name__}")
     return _plain(cfg)
+
+
+def apply_dotted(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with each ``dotted.key -> value`` of ``values`` merged in, in order (as ``--set`` does)."""
+    out = dict(data)
+    for key, value in values.items():
+        out = _merge(out, _nest(key, value))
+    return out
 
 
 def save_config(cfg: Any, path: str | Path) -> None:
@@ -235,7 +244,7 @@ def _coerce(tp: Any, value: Any, source: str, dotted: str) -> Any:
     args = typing.get_args(tp)
     if dataclasses.is_dataclass(tp):
         _check(tp, value, source, dotted)
-        return value
+        return _build(tp, value, source, dotted)
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None

@@ -9,8 +9,9 @@ for ``v1mtl train``. Presets: ``presets/study-<name>.yaml``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from v1mtl.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.data.simulation_config import SimulationConfig
 from v1mtl.errors import InputError
 from v1mtl.neural_model.fit import FitNeuralConfig
@@ -132,6 +133,28 @@ class SaliencyConfig:
     seed: int = 0
 
 
+ANALYSES = ("reconstruction", "saliency")
+# Keys a step may change: the settings of the stages that make, train and corrupt-test the networks.
+STEP_KEYS = ("v1.", "fit.", "targets.", "train.", "robustness.")
+
+
+@dataclass
+class StepConfig:
+    """One step of a study that varies its recipe (an ablation ladder, a ratio sweep).
+
+    Attributes:
+        name: the step's name (folder names and report rows); letters, digits, ``-``, ``_`` and ``.``.
+        base: the earlier step this one starts from, or ``""`` for the study's own settings. A chain of
+            steps each naming the one before is a ladder that changes one factor at a time.
+        set: dotted study keys (``train.neural.weighting``) -> values, applied on top of ``base``'s
+            settings.
+    """
+
+    name: str
+    base: str = ""
+    set: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class StudyConfig:
     """A whole study: V1 data -> V1 model -> targets -> co-training -> evaluation -> analyses -> report.
@@ -143,6 +166,11 @@ class StudyConfig:
         seeds: one run per condition and seed; confidence intervals are over seeds.
         device: ``cpu`` or ``cuda`` for every stage.
         progress: show progress bars inside the stages.
+        analyses: which of the analyses (``reconstruction``, ``saliency``) to run, on the first step's
+            networks.
+        steps: recipe steps (``StepConfig``); empty = one step, the study's own settings. Every step trains
+            every condition and seed; a unit whose settings a step leaves unchanged (often the Baseline)
+            is shared with the earlier step that planned it, not run again.
     """
 
     name: str = "study"
@@ -158,6 +186,8 @@ class StudyConfig:
     predictivity: PredictivityConfig = field(default_factory=PredictivityConfig)
     reconstruction: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
+    analyses: list[Literal["reconstruction", "saliency"]] = field(default_factory=lambda: list(ANALYSES))
+    steps: list[StepConfig] = field(default_factory=list)
 
     def validate(self) -> StudyConfig:
         if not self.conditions:
@@ -172,7 +202,51 @@ class StudyConfig:
             raise InputError(f"seeds must be distinct and non-empty, got {self.seeds}", field="seeds")
         if self.targets.source == "simulator" and self.v1.path is not None:
             raise InputError("targets from the simulator need a simulated V1 dataset", field="targets.source")
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names):
+            raise InputError(f"step names repeat: {names}", field="steps")
+        for i, step in enumerate(self.steps):
+            if not step.name or not all(ch.isalnum() or ch in "-_." for ch in step.name):
+                raise InputError(
+                    f"step name {step.name!r} must be letters, digits, '-', '_' or '.'",
+                    field=f"steps[{i}].name",
+                )
+            if step.base and step.base not in names[:i]:
+                raise InputError(
+                    f"base {step.base!r} is not an earlier step (earlier: {', '.join(names[:i]) or 'none'})",
+                    field=f"steps[{i}].base",
+                )
+            for key in step.set:
+                if not key.startswith(STEP_KEYS):
+                    raise InputError(
+                        f"a step may only change {', '.join(k + '*' for k in STEP_KEYS)}",
+                        field=f"steps[{i}].set.{key}",
+                    )
+        if len(set(self.analyses)) != len(self.analyses):
+            raise InputError(f"analyses repeat: {self.analyses}", field="analyses")
         return self
+
+    def step_configs(self) -> list[tuple[str, StudyConfig]]:
+        """``(step name, the study's config with that step's settings)`` for every step, in order; one step
+        named ``""`` (the study's own settings) when there are none. The returned configs have no steps."""
+        study = config_to_dict(self) | {"steps": []}
+        if not self.steps:
+            return [("", config_from_dict(StudyConfig, study, source="study"))]
+        settings: dict[str, dict[str, Any]] = {"": study}
+        out = []
+        for i, step in enumerate(self.steps):
+            settings[step.name] = apply_dotted(settings[step.base], step.set)
+            cfg = config_from_dict(StudyConfig, settings[step.name], source=f"steps[{i}] ({step.name})")
+            out.append((step.name, cfg.validate()))
+        return out
+
+    def step_changes(self) -> dict[str, str]:
+        """Step name -> what it changes, in words (``base`` + its own settings)."""
+        out = {}
+        for step in self.steps:
+            own = ", ".join(f"{k} = {v}" for k, v in step.set.items())
+            out[step.name] = (f"{step.base} + " if step.base else "") + (own or "(the study's settings)")
+        return out
 
     def needs_v1_model(self) -> bool:
         return any(c in ("mtl", "mtl-shuffled", "mtl-random") for c in self.conditions)

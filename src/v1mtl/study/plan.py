@@ -8,6 +8,10 @@ Folder layout under the study root (each unit owns one folder):
 - ``robustness/<condition>-s<seed>``, ``predictivity/<condition>-s<seed>``: per-network evaluations;
 - ``analysis/reconstruction``, ``analysis/saliency``: analyses comparing all networks on the same images;
 - ``report``: ``report.md``, ``report.html`` and figures.
+
+A study with steps (``StudyConfig.steps``) plans every step with its own settings; each unit of a step
+lives in ``<stage>/<step>/<name>``, unless an earlier step already planned the same unit (same stage and
+fingerprint), which is then shared. The analyses run on the first step's networks.
 """
 
 from __future__ import annotations
@@ -15,20 +19,49 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from v1mtl.config import config_to_dict, save_config
 from v1mtl.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
+from v1mtl.training.config import TrainConfig
 
 TARGET_OF_CONDITION = {"mtl": "real", "mtl-shuffled": "shuffled", "mtl-random": "random"}
 CONTROL_OF_TARGET = {"real": None, "shuffled": "shuffled", "random": "random"}
+# Model settings that only the neural readouts use: a network without readouts does not depend on them.
+READOUT_MODEL_KEYS = (
+    "readout",
+    "readout_output",
+    "init_mu_range",
+    "init_sigma_range",
+    "gamma_readout",
+    "elu_offset",
+    "readout_bias",
+)
 
 
 def run_name(condition: str, seed: int) -> str:
     return f"{condition}-s{seed}"
+
+
+@dataclass
+class StepPlan:
+    """The units of one step of a study (the whole study when it has no steps), keyed for the report.
+
+    ``runs``, ``robustness`` and ``predictivity`` are keyed ``(condition, seed)``; ``targets`` by target
+    kind (``real``, ``shuffled``, ``random``). A unit another step already holds is the same object.
+    """
+
+    name: str
+    cfg: StudyConfig
+    v1: Unit
+    fit: Unit | None = None
+    targets: dict[str, Unit] = field(default_factory=dict)
+    runs: dict[tuple[str, int], Unit] = field(default_factory=dict)
+    robustness: dict[tuple[str, int], Unit] = field(default_factory=dict)
+    predictivity: dict[tuple[str, int], Unit] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,17 +70,33 @@ class StudyPlan:
 
     root: Path
     units: list[Unit]
-    v1: Unit
-    fit: Unit | None
-    targets: dict[str, Unit]
-    runs: dict[tuple[str, int], Unit]
-    robustness: dict[tuple[str, int], Unit]
-    predictivity: dict[tuple[str, int], Unit]
+    steps: list[StepPlan]
     analyses: dict[str, Unit]
     report: Unit | None = None
 
+    @property
+    def first(self) -> StepPlan:
+        """The first step: the study's own recipe, which the summary, claims and analyses describe."""
+        return self.steps[0]
+
     def data_path(self, unit: Unit) -> Path:
         return unit.folder(self.root) / "data"
+
+
+class _Registry:
+    """Units by (stage, fingerprint): a unit that a later step builds again with the same settings and
+    inputs is the one already planned, so its work is done once."""
+
+    def __init__(self, units: list[Unit]):
+        self.units = units
+        self._by_key: dict[tuple[str, str], Unit] = {}
+
+    def add(self, unit: Unit) -> Unit:
+        key = (unit.stage, unit.fingerprint)
+        if key not in self._by_key:
+            self._by_key[key] = unit
+            self.units.append(unit)
+        return self._by_key[key]
 
 
 def build_plan(
@@ -59,38 +108,51 @@ def build_plan(
 ) -> StudyPlan:
     """All units of ``cfg`` under ``root``, in an order where every unit follows its inputs.
 
-    ``report_hook(plan)`` is the last unit's work (the study passes the report writer).
+    With steps, every unit of a step is named ``<step>/<name>`` (folder ``<stage>/<step>/<name>``) unless
+    an earlier step holds the same unit. ``report_hook(plan)`` is the last unit's work (the study passes
+    the report writer).
     """
     cfg.validate()
-    plan = StudyPlan(root, [], None, None, {}, {}, {}, {}, {})  # type: ignore[arg-type]
-    plan.v1 = _v1_unit(cfg)
-    plan.units.append(plan.v1)
-    if cfg.needs_v1_model() and cfg.targets.source == "model":
-        plan.fit = _fit_unit(cfg, plan, log)
-        plan.units.append(plan.fit)
-    needed = {TARGET_OF_CONDITION[c] for c in cfg.conditions if c in TARGET_OF_CONDITION}
-    for target in ("real", "shuffled", "random"):
-        if target in needed:
-            plan.targets[target] = _targets_unit(cfg, plan, target)
-            plan.units.append(plan.targets[target])
-    order = sorted(cfg.conditions, key=lambda c: c == "mtl-oracle")  # an oracle run follows its oracle
-    for seed in cfg.seeds:
-        for condition in order:
-            unit = _train_unit(cfg, plan, condition, seed)
-            plan.runs[(condition, seed)] = unit
-            plan.units.append(unit)
-    for key, run in plan.runs.items():
-        plan.robustness[key] = _robustness_unit(cfg, plan, run)
-        plan.predictivity[key] = _predictivity_unit(cfg, plan, run)
-        plan.units += [plan.robustness[key], plan.predictivity[key]]
-    plan.analyses["reconstruction"] = _reconstruction_unit(cfg, plan)
-    plan.analyses["saliency"] = _saliency_unit(cfg, plan)
-    plan.units += list(plan.analyses.values())
+    plan = StudyPlan(root, [], [], {})
+    registry = _Registry(plan.units)
+    for step_name, step_cfg in cfg.step_configs():
+        plan.steps.append(_plan_step(step_cfg, step_name, plan, registry, log))
+    runs = _ordered_runs(plan.first)
+    if "reconstruction" in cfg.analyses:
+        plan.analyses["reconstruction"] = registry.add(_reconstruction_unit(cfg, plan, runs))
+    if "saliency" in cfg.analyses:
+        plan.analyses["saliency"] = registry.add(_saliency_unit(cfg, plan, runs))
     plan.report = Unit(
         "report", "report", {}, lambda folder: report_hook(plan), upstream=list(plan.units), cost=0.2
     )
     plan.units.append(plan.report)
     return plan
+
+
+def _plan_step(
+    cfg: StudyConfig, step: str, plan: StudyPlan, registry: _Registry, log: Callable[[str], None]
+) -> StepPlan:
+    def named(unit: Unit) -> Unit:
+        if step:
+            unit.name = f"{step}/{unit.name}"
+        return registry.add(unit)
+
+    sp = StepPlan(step, cfg, named(_v1_unit(cfg)))
+    if cfg.needs_v1_model() and cfg.targets.source == "model":
+        sp.fit = named(_fit_unit(cfg, plan, sp, log))
+    needed = {TARGET_OF_CONDITION[c] for c in cfg.conditions if c in TARGET_OF_CONDITION}
+    for target in ("real", "shuffled", "random"):
+        if target in needed:
+            sp.targets[target] = named(_targets_unit(cfg, plan, sp, target))
+    order = sorted(cfg.conditions, key=lambda c: c == "mtl-oracle")  # an oracle run follows its oracle
+    for seed in cfg.seeds:
+        for condition in order:
+            sp.runs[(condition, seed)] = named(_train_unit(cfg, plan, sp, condition, seed))
+    for (condition, seed), run in sp.runs.items():
+        name = run_name(condition, seed)
+        sp.robustness[(condition, seed)] = named(_robustness_unit(cfg, plan, run, name))
+        sp.predictivity[(condition, seed)] = named(_predictivity_unit(cfg, plan, sp.v1, run, name))
+    return sp
 
 
 def _v1_unit(cfg: StudyConfig) -> Unit:
@@ -117,34 +179,36 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
     return Unit("v1", "data", settings, run, cost=0.3)
 
 
-def _fit_unit(cfg: StudyConfig, plan: StudyPlan, log: Callable[[str], None]) -> Unit:
+def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[str], None]) -> Unit:
     fit_cfg = copy.deepcopy(cfg.fit)
     fit_cfg.device = cfg.device
     fit_cfg.progress = cfg.progress
-    data = plan.data_path(plan.v1)
+    v1 = sp.v1
 
     def run(folder: Path) -> None:
         from v1mtl.neural_model.fit import fit_v1_model
 
-        summary = fit_v1_model(fit_cfg, data, folder)
+        summary = fit_v1_model(fit_cfg, plan.data_path(v1), folder)
         log("V1 model: " + json.dumps(summary, default=str))
 
     settings = config_to_dict(fit_cfg) | {
         "progress": None,
         "data": config_to_dict(fit_cfg.data) | {"path": None},
     }
-    return Unit("fit", "v1-model", settings, run, upstream=[plan.v1], cost=3.0)
+    return Unit("fit", "v1-model", settings, run, upstream=[v1], cost=3.0)
 
 
-def _targets_unit(cfg: StudyConfig, plan: StudyPlan, target: str) -> Unit:
+def _targets_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, target: str) -> Unit:
     data_cfg = cfg.train.data
     control = CONTROL_OF_TARGET[target]
     if cfg.targets.source == "model":
-        upstream = [plan.fit]
-        source = lambda: plan.fit.folder(plan.root) / "model.pt"  # noqa: E731
+        fit = sp.fit
+        upstream = [fit]
+        source = lambda: fit.folder(plan.root) / "model.pt"  # noqa: E731
     else:
-        upstream = [plan.v1]
-        source = lambda: plan.data_path(plan.v1)  # noqa: E731
+        v1 = sp.v1
+        upstream = [v1]
+        source = lambda: plan.data_path(v1)  # noqa: E731
     settings = {
         "source": cfg.targets.source,
         "control": control,
@@ -175,7 +239,25 @@ def _targets_unit(cfg: StudyConfig, plan: StudyPlan, target: str) -> Unit:
     return Unit("targets", target, settings, run, upstream=upstream, cost=0.3)
 
 
-def _train_unit(cfg: StudyConfig, plan: StudyPlan, condition: str, seed: int) -> Unit:
+def train_settings(train_cfg: TrainConfig) -> dict:
+    """The settings that determine a training run's results: its config without logging, and without the
+    sections its condition does not read (neural task and readouts for classification-only conditions,
+    the noise mixture except for ``noise-augmented``, the oracle except for ``mtl-oracle``), so a step
+    that changes, say, the neural weighting leaves the Baseline's fingerprint alone."""
+    settings = config_to_dict(train_cfg)
+    settings["logging"] = None
+    if not train_cfg.uses_neural:
+        settings["neural"] = None
+        for key in READOUT_MODEL_KEYS:
+            settings["model"][key] = None
+    if train_cfg.condition != "noise-augmented":
+        settings["noise"] = None
+    if train_cfg.condition != "mtl-oracle":
+        settings["oracle"] = None
+    return settings
+
+
+def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str, seed: int) -> Unit:
     train_cfg = copy.deepcopy(cfg.train)
     train_cfg.condition = condition
     train_cfg.seed = seed
@@ -183,16 +265,15 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, condition: str, seed: int) ->
     train_cfg.logging.progress = cfg.progress
     upstream: list[Unit] = []
     if condition in TARGET_OF_CONDITION:
-        target_unit = plan.targets[TARGET_OF_CONDITION[condition]]
+        target_unit = sp.targets[TARGET_OF_CONDITION[condition]]
         train_cfg.neural.targets = str(plan.data_path(target_unit))
         upstream.append(target_unit)
     if condition == "mtl-oracle":
-        oracle = plan.runs[("noise-augmented", seed)]
+        oracle = sp.runs[("noise-augmented", seed)]
         train_cfg.oracle.checkpoint = str(oracle.folder(plan.root))
-        train_cfg.oracle.v1_dataset = str(plan.data_path(plan.v1))
-        upstream += [oracle, plan.v1]
-    settings = config_to_dict(train_cfg)
-    settings["logging"] = None  # logging does not change results
+        train_cfg.oracle.v1_dataset = str(plan.data_path(sp.v1))
+        upstream += [oracle, sp.v1]
+    settings = train_settings(train_cfg)
     settings["study_fit"] = config_to_dict(cfg.fit) if condition == "mtl-oracle" else None
 
     def run(folder: Path) -> None:
@@ -215,7 +296,7 @@ def run_command(argv: list[str]) -> None:
         raise RuntimeError(f"v1mtl {' '.join(argv)} failed (see the error above)")
 
 
-def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
+def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) -> Unit:
     r = cfg.robustness
     common = [
         "--seed",
@@ -258,10 +339,10 @@ def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
             )
 
     settings = config_to_dict(r) | {"device": None}
-    return Unit("robustness", run.name, settings, execute, upstream=[run], cost=2.0)
+    return Unit("robustness", name, settings, execute, upstream=[run], cost=2.0)
 
 
-def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
+def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, name: str) -> Unit:
     p = cfg.predictivity
     argv = [
         "--readout",
@@ -282,7 +363,7 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
         fit_file = folder / "fit-config.yaml"
         save_config(cfg.fit, fit_file)
         ckpt = str(run.folder(plan.root))
-        neural = str(plan.data_path(plan.v1))
+        neural = str(plan.data_path(v1))
         run_command(
             [
                 "evaluate",
@@ -299,12 +380,13 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit) -> Unit:
         )
 
     settings = config_to_dict(p) | {"fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}}
-    return Unit("predictivity", run.name, settings, execute, upstream=[run, plan.v1], cost=2.0)
+    return Unit("predictivity", name, settings, execute, upstream=[run, v1], cost=2.0)
 
 
-def _ordered_runs(plan: StudyPlan) -> list[Unit]:
-    """Runs with the baseline first: the analyses compare every network with the first one."""
-    return sorted(plan.runs.values(), key=lambda u: (not u.name.startswith("baseline-"), u.name))
+def _ordered_runs(step: StepPlan) -> list[Unit]:
+    """A step's runs with the baselines first: the analyses compare every network with the first one."""
+    ordered = sorted(step.runs.items(), key=lambda item: (item[0][0] != "baseline", item[1].name))
+    return [unit for _, unit in ordered]
 
 
 def _analysis_argv(plan: StudyPlan, runs: list[Unit], folder: Path, n_images: int, seed: int) -> list[str]:
@@ -321,9 +403,8 @@ def _analysis_argv(plan: StudyPlan, runs: list[Unit], folder: Path, n_images: in
     ]
 
 
-def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan) -> Unit:
+def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
     r = cfg.reconstruction
-    runs = _ordered_runs(plan)
     extra = [
         "--budgets",
         *map(str, r.budgets),
@@ -343,9 +424,8 @@ def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan) -> Unit:
     return Unit("analysis", "reconstruction", config_to_dict(r), execute, upstream=runs, cost=4.0)
 
 
-def _saliency_unit(cfg: StudyConfig, plan: StudyPlan) -> Unit:
+def _saliency_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
     s = cfg.saliency
-    runs = _ordered_runs(plan)
     extra = ["--steps", str(s.steps)]
     if s.saliency_maps is not None:
         extra += ["--saliency-maps", s.saliency_maps]
