@@ -24,7 +24,16 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
     report = (out / "report.md").read_text()
     for claim in CLAIMS:
         assert claim in report
+    # the report opens with the answer to claim 1, then the summary
+    assert report.index("## The answer") < report.index("## Summary") < report.index("## The paper's claims")
+    assert "Is MTL more robust than the Baseline? Verdict: undetermined" in report
     assert "| mtl - baseline | 1 |" in report
+    assert "## Relative robustness score" in report and "different setting" in report
+    scores = (out / "report" / "relative_robustness.csv").read_text().splitlines()
+    assert scores[0] == "step,condition,scope,name,n_seeds,score,ci_low,ci_high"
+    assert any(line.startswith(",mtl,family,noise,1,") for line in scores)
+    final = json.loads((out / "train" / "mtl-s0" / "final.json").read_text())
+    assert -1 <= final["test_neural_corr"] <= 1 and isinstance(final["under_trained"], bool)
     assert (out / "report" / "paired_differences.csv").read_text().startswith("condition,reference,metric")
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert f"report: {out / 'report.md'}" in printed
@@ -56,3 +65,20 @@ def test_unknown_study_key_is_one_clear_error(tmp_path, capsys):
     assert main(["run", "--smoke", "--out", str(tmp_path), "--set", "robustness.severitys=[1]"]) == 2
     err = capsys.readouterr().err
     assert "robustness.severitys" in err and len(err.strip().splitlines()) == 1
+
+
+def test_study_with_steps_shares_unchanged_units_and_reports_every_step(tmp_path, capsys):
+    out = tmp_path / "ladder"
+    steps = "steps=[{name: a}, {name: b, base: a, set: {train.neural.weighting: fixed}}]"
+    args = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline, mtl, mtl-shuffled]"]
+    assert main([*args, "--set", "analyses=[]", "--set", steps]) == 0
+    capsys.readouterr()
+    # the Baseline does not read the neural settings: one run serves both steps
+    assert (out / "train" / "a" / "baseline-s0" / "final.json").is_file()
+    assert not (out / "train" / "b" / "baseline-s0").exists()
+    assert (out / "train" / "b" / "mtl-s0" / "final.json").is_file()
+    assert not (out / "analysis").exists()
+    report = (out / "report.md").read_text()
+    assert "## Steps" in report and "| b | a + train.neural.weighting = fixed |" in report
+    measures = (out / "report" / "steps.csv").read_text()
+    assert "b,overall_mtl_minus_shuffled,1," in measures and "a,mtl_val_neural_corr,1," in measures

@@ -32,6 +32,7 @@ PAIRS = (
 )
 METRICS = {
     "clean_accuracy": "clean accuracy",
+    "relative_overall": "relative robustness score",
     "mean_corruption_accuracy": "mean corruption accuracy",
     "predictivity": "V1 predictivity (FEVE)",
 }

@@ -46,32 +46,80 @@ def bar_by_condition(runs: list[RunResult], attr: str, label: str, path: Path) -
 
 
 def training_curves(runs: list[RunResult], path: Path) -> Path:
-    """Validation accuracy per epoch, one line per run, coloured by condition."""
+    """Validation accuracy per epoch, and for MTL runs the validation correlation with their neural targets,
+    one line per run, coloured by condition."""
     conditions = conditions_in_order(runs)
     colors = {c: plt.cm.tab10(i % 10) for i, c in enumerate(conditions)}
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for r in runs:
-        epochs = [h["epoch"] for h in r.history if "val_accuracy" in h]
-        acc = [h["val_accuracy"] for h in r.history if "val_accuracy" in h]
-        ax.plot(epochs, acc, color=colors[r.condition], alpha=0.8, label=r.condition)
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), fontsize=7)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy")
+    neural = [r for r in runs if any(h.get("val_neural_corr") is not None for h in r.history)]
+    fig, axes = plt.subplots(1, 2 if neural else 1, figsize=(11 if neural else 6, 3.5), squeeze=False)
+    panels = [("val_accuracy", "validation accuracy", runs)]
+    if neural:
+        panels.append(("val_neural_corr", "validation correlation with the neural targets", neural))
+    for ax, (key, label, members) in zip(axes[0], panels, strict=True):
+        for r in members:
+            points = [(h["epoch"], h[key]) for h in r.history if h.get(key) is not None]
+            if points:
+                ax.plot(*zip(*points, strict=True), color=colors[r.condition], alpha=0.8, label=r.condition)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=7)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
     return _save(fig, path)
 
 
 def robustness_vs_predictivity(runs: list[RunResult], path: Path) -> Path:
-    """One dot per network: mean corruption accuracy against V1 predictivity."""
-    conditions = conditions_in_order(runs)
-    fig, ax = plt.subplots(figsize=(4.8, 3.6))
-    for i, c in enumerate(conditions):
-        pts = [(r.predictivity, r.mean_corruption_accuracy) for r in runs if r.condition == c]
-        ax.scatter(*zip(*pts, strict=True), color=plt.cm.tab10(i % 10), label=c)
+    """One dot per network: relative robustness score against V1 predictivity, coloured by clean accuracy
+    (the paper's panel; MTL networks are dots, other conditions are labelled markers)."""
+    fig, ax = plt.subplots(figsize=(5.4, 3.8))
+    pts = [r for r in runs if np.isfinite(r.predictivity) and np.isfinite(r.relative_overall)]
+    clean = np.array([100 * r.clean_accuracy for r in pts], dtype=float)
+    norm = plt.Normalize(np.nanmin(clean), np.nanmax(clean)) if len(pts) else None
+    markers = {}
+    for r, c in zip(pts, clean, strict=True):
+        marker = markers.setdefault(r.condition, "ovs^DPX*"[len(markers) % 8])
+        ax.scatter(r.predictivity, r.relative_overall, c=[c], cmap="viridis", norm=norm, marker=marker)
+    for condition, marker in markers.items():
+        ax.scatter([], [], color="0.4", marker=marker, label=condition)
+    if pts:
+        bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax)
+        bar.set_label("clean accuracy [%]")
+        ax.legend(fontsize=7)
+    ax.axhline(100, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("V1 predictivity (mean FEVE, best layer)")
-    ax.set_ylabel("mean corruption accuracy")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("relative robustness score [%]")
+    return _save(fig, path)
+
+
+def relative_by_family(scores, conditions: list[str], families: list[str], path: Path) -> Path:
+    """Relative robustness score per family and overall, one bar per condition, 95% t interval over seeds;
+    the Baseline is the line at 100. ``scores``: ``(condition, scope name) -> Estimate``."""
+    groups = [*families, "overall"]
+    shown = [c for c in conditions if c != "baseline"]
+    width = 0.8 / max(len(shown), 1)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(groups), 3.4))
+    for i, c in enumerate(shown):
+        for j, g in enumerate(groups):
+            est = scores.get((c, g))
+            if est is None or not np.isfinite(est.value):
+                continue
+            err = (
+                None if not np.isfinite(est.ci_low) else [[est.value - est.ci_low], [est.ci_high - est.value]]
+            )
+            x = j - 0.4 + width * (i + 0.5)
+            ax.bar(
+                x,
+                est.value,
+                width,
+                color=plt.cm.tab10(i % 10),
+                yerr=err,
+                capsize=2,
+                label=c if j == 0 else None,
+            )
+    ax.axhline(100, color="k", lw=1, label="baseline (100)")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel("relative robustness score [%]")
+    ax.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
 
