@@ -19,13 +19,13 @@ def _flat(d: dict, prefix: str = "") -> dict:
     return out
 
 
-@pytest.mark.parametrize("name", ["quick", "builtin-full", "smoke"])
+@pytest.mark.parametrize("name", ["quick", "builtin-full", "smoke", "ablation", "ratio-sweep"])
 def test_study_presets_load_and_validate(name):
     assert name in available_presets("study")
-    load_config(StudyConfig, preset=f"study-{name}").validate()
+    load_config(StudyConfig, preset=f"study-{name}").validate().step_configs()
 
 
-@pytest.mark.parametrize("name", ["quick", "builtin-full"])
+@pytest.mark.parametrize("name", ["quick", "builtin-full", "ablation", "ratio-sweep"])
 def test_builtin_study_presets_repeat_the_quick_command_presets(name):
     study = load_config(StudyConfig, preset=f"study-{name}")
     for section, schema, preset in (
@@ -49,3 +49,22 @@ def test_paper_study_needs_the_users_data():
         and cfg.train.model.arch == "vgg19"
         and cfg.train.model.width == 1.0
     )
+
+
+def test_ablation_ladder_starts_at_builtin_full_and_ends_at_the_papers_recipe():
+    ladder = dict(load_config(StudyConfig, preset="study-ablation").step_configs())
+    full = load_config(StudyConfig, preset="study-builtin-full")
+    assert config_to_dict(ladder["default"].train) == config_to_dict(full.train)
+    assert config_to_dict(ladder["default"].fit) == config_to_dict(full.fit)
+    paper = load_config(TrainConfig, preset="train-paper")
+    last = ladder["resolution"].train
+    for key in ("neural.weighting", "neural.target_scaling", "model.readout", "model.readout_output"):
+        section, name = key.split(".")
+        assert getattr(getattr(last, section), name) == getattr(getattr(paper, section), name), key
+    assert last.schedule.kind == paper.schedule.kind and last.data.image_size == paper.data.image_size
+    assert ladder["simulator"].targets.source == "simulator" and ladder["weighting"].targets.source == "model"
+
+
+def test_quick_answers_claim_one_with_three_seeds():
+    quick = load_config(StudyConfig, preset="study-quick")
+    assert {"baseline", "mtl", "mtl-shuffled"} <= set(quick.conditions) and len(quick.seeds) >= 3
