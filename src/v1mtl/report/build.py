@@ -44,10 +44,14 @@ def _over_seeds(runs: list[RunResult], attr: str):
 
 
 def _fit_cell(rs: list[RunResult]) -> str:
-    vals = [r.val_neural_corr for r in rs if np.isfinite(r.val_neural_corr)]
-    if not vals:
+    val = [r.val_neural_corr for r in rs if np.isfinite(r.val_neural_corr)]
+    test = [r.test_neural_corr for r in rs if np.isfinite(r.test_neural_corr)]
+    if not val:
         return "–"
-    return f"{np.mean(vals):.3f} (min {min(vals):.3f})"
+    cell = f"val {np.mean(val):.3f}"
+    if test:
+        cell += f", test {np.mean(test):.3f}"
+    return cell + (f" (lowest val {min(val):.3f})" if len(val) > 1 else "")
 
 
 def summary_table(runs: list[RunResult]) -> Table:
@@ -79,7 +83,7 @@ def summary_table(runs: list[RunResult]) -> Table:
         "mean corruption accuracy",
         "mCE vs Baseline",
         "V1 predictivity (FEVE)",
-        "fit to neural targets (val corr)",
+        "fit to neural targets (corr)",
         "under-trained runs",
     ]
     return Table(header, rows)
@@ -308,7 +312,8 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
             "divided by those of the Baseline of the same seed (Hendrycks & Dietterich 2019; below 1 = more robust). "
             "V1 predictivity is the mean FEVE of fresh readouts fitted on the frozen network, at the best layer by "
             "validation correlation. The fit to the neural targets is each MTL network's correlation with its own "
-            "targets on held-out images (mean over seeds, lowest in brackets). Under-trained: the validation "
+            "targets on the validation images and on the test images (mean over seeds; the lowest validation value "
+            "in brackets). Under-trained: the validation "
             "accuracy was still rising when max_epochs ended the run (docs/training.md)."
         )
     )

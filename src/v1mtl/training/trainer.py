@@ -218,16 +218,8 @@ class Trainer:
 
     def _validate(self) -> tuple[float, float]:
         acc, _ = self._accuracy(self.data.val, noise=self._val_noise())
-        corr = float("nan")
-        if self.neural is not None and self.info.is_main:
-            corr = neural_correlation(
-                self.net,
-                self.neural,
-                batch_size=self.cfg.data.eval_batch_size,
-                device=self.device,
-                autocast=self.cfg.bf16,
-            )
-        return acc, corr
+        corr = self._neural_fit("val")
+        return acc, float("nan") if corr is None else corr
 
     # ---------------------------------------------------------------------------------------------------
     def _init_readout_bias(self) -> None:
