@@ -151,3 +151,14 @@ def test_summarize_several_csvs_overlays_models_and_scores_against_a_reference(t
     assert header.startswith(
         "model,source,preset,jpeg_roundtrip,space,clean_accuracy,mean_corruption_accuracy"
     )
+
+
+def test_summaries_carry_the_relative_robustness_score():
+    (summary,), scores = score(MODEL, REF)
+    # accuracies m: noise .8 .6, blur .7 .5 ; ref: noise .6 .4, blur .6 .4
+    ratios = {"noise": [0.8 / 0.6, 0.6 / 0.4], "blur": [0.7 / 0.6, 0.5 / 0.4]}
+    assert summary.robustness_score == pytest.approx(100 * sum(sum(r) for r in ratios.values()) / 4)
+    by = {s.corruption: s.robustness_score for s in scores}
+    assert by == pytest.approx({c: 100 * sum(r) / 2 for c, r in ratios.items()})
+    (alone,), _ = score(MODEL)
+    assert math.isnan(alone.robustness_score)

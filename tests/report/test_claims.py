@@ -101,3 +101,13 @@ def test_paper_reference_row_names_its_setting():
     assert row.verdict == "reference" and "different setting" in row.statement
     for name, mean, std in PAPER_SCORES:
         assert f"{name} {mean:.1f} ± {std:.1f}" in row.measured
+
+
+def test_a_network_shared_by_steps_counts_once():
+    nets = _mtl_networks([0.5, 0.6, 0.55, 0.52], [0.3, 0.35, 0.32, 0.31], [101, 104, 103, 102])
+    shared = RunResult(
+        "baseline", 0, "default/baseline-s0", relative=RelativeRobustness(100), predictivity=0.3
+    )
+    once = brain_robustness([*nets, shared])
+    twice = brain_robustness([*nets, shared, RunResult(**{**shared.__dict__, "step": "other"})])
+    assert once.spearman == twice.spearman and once.n_mtl == 4

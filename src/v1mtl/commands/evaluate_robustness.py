@@ -281,7 +281,10 @@ def _print_summary(result: dict[str, Any]) -> None:
             f"mean corrupted {100 * s.mean_corruption_accuracy:.2f}% over {s.n_conditions}",
         ]
         if not math.isnan(s.mce) or not math.isnan(s.relative_mce):
-            parts.append(f"mCE {s.mce:.3f}, relative mCE {s.relative_mce:.3f} (vs {s.reference})")
+            parts.append(
+                f"mCE {s.mce:.3f}, relative mCE {s.relative_mce:.3f}, relative robustness score "
+                f"{s.robustness_score:.1f} (vs {s.reference})"
+            )
         print(" ".join(parts))
     for p in result["paths"]:
         print(f"wrote {p}")

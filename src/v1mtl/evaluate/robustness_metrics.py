@@ -9,7 +9,9 @@ corruption ``c`` and its severities ``s`` (``s > 0``):
   ``relative mCE = mean_c rCE_c``.
 
 The paper normalizes by AlexNet; here the reference is whatever model ``--reference`` names (e.g. the
-Baseline). Values are ratios (1.0 = as robust as the reference), not percentages. A ratio whose denominator is
+Baseline). Values are ratios (1.0 = as robust as the reference), not percentages. Beside them,
+``robustness_score`` is Safarani et al.'s relative robustness score against the same reference, in percent
+(``v1mtl.evaluate.relative_robustness``; over the Gaussian sweep's levels for sweep-only rows). A ratio whose denominator is
 0 is NaN, and so is a mean over corruptions that contains a NaN. Rows are only compared within one protocol
 (source, preset, JPEG round trip, space).
 """
@@ -20,12 +22,13 @@ import csv
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from v1mtl.atomic import write_text
 from v1mtl.errors import InputError
-from v1mtl.evaluate.robustness_table import CLEAN, RobustnessRow, format_severity
+from v1mtl.evaluate.relative_robustness import relative_robustness, relative_sweep
+from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP, RobustnessRow, format_severity
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class CorruptionScore:
     mean_accuracy: float
     ce: float
     relative_ce: float
+    robustness_score: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class ModelSummary:
     reference: str
     mce: float
     relative_mce: float
+    robustness_score: float = math.nan
 
 
 def _ratio(num: float, den: float) -> float:
@@ -146,6 +151,7 @@ def score(
                 )
             ref_errors = _corrupted(ref_rows)
             ref_clean_err = _clean_error(ref_rows)
+        first = len(scores)
         ces: list[float] = []
         rces: list[float] = []
         for corruption, by_sev in errors.items():
@@ -178,6 +184,15 @@ def score(
                     relative_ce=rce,
                 )
             )
+        overall = math.nan
+        if reference:  # every condition is known to have its reference by now
+            relative = relative_robustness(group, ref_rows)
+            sweep = relative_sweep(group, ref_rows)
+            overall = relative.overall if relative.n_conditions else sweep
+            for i in range(first, len(scores)):
+                c = scores[i].corruption
+                per = sweep if c == GAUSSIAN_SWEEP else relative.per_corruption.get(c, math.nan)
+                scores[i] = replace(scores[i], robustness_score=per)
         all_errors = [e for by_sev in errors.values() for e in by_sev.values()]
         summaries.append(
             ModelSummary(
@@ -189,6 +204,7 @@ def score(
                 reference=ref_name,
                 mce=_mean(ces) if reference else math.nan,
                 relative_mce=_mean(rces) if reference else math.nan,
+                robustness_score=overall,
             )
         )
     return summaries, scores

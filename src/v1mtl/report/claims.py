@@ -136,7 +136,8 @@ def brain_robustness(runs: list[RunResult]) -> BrainRobustness:
     """OLS ``Robustness ~ Clean + Neural`` over the MTL networks of every step (Robustness = relative
     robustness score in %, Clean = clean accuracy in %, Neural = V1 predictivity, mean FEVE), as the authors
     fitted it over MTL networks trained with different batch ratios; plus the Spearman correlation of
-    relative robustness and predictivity over all networks."""
+    relative robustness and predictivity over all networks. A network that several steps share counts once."""
+    runs = list({r.name: r for r in runs}.values())
     mtl = [r for r in runs if r.condition == "mtl"]
     fit = ols(
         np.array([r.relative_overall for r in mtl], dtype=float),
