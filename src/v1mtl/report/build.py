@@ -134,7 +134,7 @@ def steps_tables(rows: list[steps.StepRow]) -> tuple[Table, Table]:
             "clean acc. MTL",
             "clean acc. MTL-Shuffled",
             "V1 predictivity, MTL - Baseline",
-            "under-trained runs",
+            "under-trained of finished runs",
         ],
         [
             [
@@ -145,7 +145,7 @@ def steps_tables(rows: list[steps.StepRow]) -> tuple[Table, Table]:
                 _cell(r.clean["mtl"]),
                 _cell(r.clean["mtl-shuffled"]),
                 _cell(r.predictivity_vs_baseline, signed=True),
-                f"{r.under_trained} of {r.runs}",
+                f"{r.under_trained} of {r.finished}",
             ]
             for r in rows
         ],

@@ -38,7 +38,7 @@ class StepRow:
     vs_baseline: dict[str, Estimate]  # score key -> MTL - Baseline
     vs_shuffled: dict[str, Estimate]  # score key -> MTL - MTL-Shuffled
     under_trained: int
-    runs: int
+    finished: int
 
 
 def _paired(a: dict[int, RunResult], b: dict[int, RunResult], value) -> Estimate:
@@ -68,7 +68,7 @@ def step_rows(runs: list[RunResult], changes: dict[str, str]) -> list[StepRow]:
                 },
                 vs_shuffled={key: _paired(by["mtl"], by["mtl-shuffled"], value) for key, _, value in SCORES},
                 under_trained=sum(r.under_trained for r in mine),
-                runs=len(mine),
+                finished=sum(np.isfinite(r.test_accuracy) for r in mine),
             )
         )
     return rows

@@ -187,9 +187,15 @@ class Trainer:
         return data if data is not None else load()
 
     def _steps_per_epoch(self) -> int:
-        """Optimizer steps per epoch: classification batches of this process's shard."""
-        per_rank = -(-len(self.data.train) // self.info.world_size)
-        return -(-per_rank // self.cfg.data.batch_size)
+        """Optimizer steps per epoch: the classification batches of this process's shard."""
+        batches = iterate_batches(
+            self.data.train,
+            self.cfg.data.batch_size,
+            shuffle=False,
+            rank=self.info.rank,
+            world_size=self.info.world_size,
+        )
+        return len(batches)
 
     def _autocast(self):
         if not self.cfg.bf16:
