@@ -3,7 +3,7 @@
 The built-in set must be a real task: the quick model should land between 60% and 90% clean test accuracy,
 and corruptions should cost it accuracy. The network is a stand-in for the project's quick model
 (``small_vgg`` in benchmarks/loader.py: a VGG-style net, widths 16-32-64-128, two 3x3 conv + BN + ReLU per
-stage; environment.md "Scale facts"), trained with SGD (Nesterov momentum, one-cycle learning rate).
+stage, about 0.3 M parameters), trained with SGD (Nesterov momentum, one-cycle learning rate).
 Corruptions use ``imagecorruptions`` (its 224-px ImageNet-C severities) on the gray image stacked to RGB,
 then back to gray, at one moderate severity.
 

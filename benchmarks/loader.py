@@ -4,7 +4,7 @@ Both are measured in the same process on the same machine, on 64-px gray images 
 - the loader: ``iterate_batches`` over the cached, memory-mapped built-in training split, with the paper's
   augmentation (crop, flip, rotation) and normalization, consumed without any model;
 - the consumer: a stand-in small VGG (widths 16-32-64-128, two 3x3 conv + BN + ReLU per stage, as in
-  environment.md "Scale facts"; the project's models package defines the real one) doing forward,
+  the project's quick CPU scale, about 0.3 M parameters; the project's models package defines the real one) doing forward,
   backward and an SGD step per batch.
 Target: ``ratio = loader / training >= 5``.
 

@@ -35,7 +35,8 @@ def test_conv_head_global_max_pools_class_maps():
 
 
 def test_conv_head_parameter_count_matches_reference():
-    # method.md 2.4: the reference's conv head on vgg19_bn (512 -> 4096 -> 4096 -> 200) has 19,701,960.
+    # The reference's conv head on vgg19_bn (512 -> 4096 -> 4096 -> 200) has 19,701,960
+    # (neural_cotraining ``models/vgg.py`` create_vgg_readout).
     assert sum(p.numel() for p in ConvHead(512, 200, 4096).parameters()) == 19_701_960
 
 

@@ -24,7 +24,7 @@ def test_default_network_matches_reference_shapes():
     cfg = ModelConfig(width=0.125)
     net = build_network(cfg, n_classes=200, sessions={"s": 3}, image_size=64).eval()
     x = torch.randn(2, 1, 64, 64)
-    assert net.shared_features(x).shape == (2, 32, 16, 16)  # 256/8 channels at 16x16 (method.md 3.8)
+    assert net.shared_features(x).shape == (2, 32, 16, 16)  # 256/8 channels at 16x16 (vgg19_bn features[:17])
     assert net.unshared(net.shared_features(x)).shape == (2, 64, 2, 2)
     assert net(x).shape == (2, 200)
 

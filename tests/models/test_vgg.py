@@ -2,9 +2,11 @@
 
 ``torchvision_vgg_keys.json`` lists the state_dict key names and shapes of torchvision's ``vgg19_bn()`` and
 ``vgg11()``, written out from torchvision's published definition (``torchvision/models/vgg.py``: cfgs E/A,
-``make_layers``, ``VGG.classifier``) because torchvision cannot be imported here (docs/environment.md).
-The parameter count of vgg19_bn's features (20,035,392) is an independent check: method.md 2.4 quotes it
-from the reference's RECON demo notebook.
+``make_layers``, ``VGG.classifier``) because the CPU torch pinned here has no importable torchvision
+(every torchvision 0.28 wheel for torch 2.13 is CUDA-linked).
+The parameter count of vgg19_bn's features (20,035,392) is an independent check: with the conv head's
+19,701,960 it gives the 39,737,352 parameters that the demo notebook of sinzlab/reconstruction prints for
+the reference's Baseline.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Early stopping with restore-best rounds on synthetic score sequences (semantics of method.md 3.3)."""
+"""Early stopping with restore-best rounds on synthetic score sequences.
+
+Semantics of neural_cotraining ``trainer/early_stopping.py``.
+"""
 
 from __future__ import annotations
 

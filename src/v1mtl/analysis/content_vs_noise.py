@@ -1,6 +1,7 @@
 """Is a network's representation more sensitive to image content or to noise?
 
-Protocol (the paper's statistic is not known, method.md 4.3 and 7; this is ours, see docs/analyses.md):
+Protocol (the paper's statistic is not known, docs/reference-implementation.md, 'Open questions';
+this is ours, see docs/analyses.md):
 1. For a clean image ``c`` (gray, [0, 1]) draw white Gaussian pixel noise ``n`` of standard deviation
    ``noise_std`` and form the target ``t = c + n`` (no clipping, so the split ``t = c + n`` is exact).
 2. Reconstruct ``t`` from the network's activations at one layer under an L2 budget

@@ -21,8 +21,9 @@ from v1mtl.models.vgg import shared_layer_index, vgg_layer_names
 class FrozenTrunk(nn.Module):
     """``features[:k]`` of a network in eval mode with no parameter gradients, whatever ``train()`` says.
 
-    Freezing parameters alone would still update BatchNorm running statistics in training mode (method.md
-    4.2), so ``train`` is overridden to keep every submodule in eval mode. Input ``(batch, 1 or 3, H, W)``
+    Freezing parameters alone would still update BatchNorm running statistics in training mode
+    (docs/reference-implementation.md, 'BatchNorm when freezing'), so ``train`` is overridden to keep
+    every submodule in eval mode. Input ``(batch, 1 or 3, H, W)``
     (1 channel is repeated to 3, as ``MultiTaskNet`` does) -> ``(batch, c, h, w)`` activations.
     """
 

@@ -1,6 +1,6 @@
 """Norm-constrained reconstruction: the image of a fixed L2 norm whose activations best match a target's.
 
-The protocol follows sinzlab/reconstruction with sinzlab/mei (method.md 4.3):
+The protocol follows sinzlab/reconstruction @01d0586 with sinzlab/mei @ab9cc64:
 - objective: minimize ``mean((f(x) - f(x0))**2)`` over the activations of one layer (the reference
   maximizes its negative, ``gauss_loss`` with ``mean=True``);
 - optimizer: plain gradient descent, ``torch.optim.SGD`` without momentum, reference ``lr=5000``;

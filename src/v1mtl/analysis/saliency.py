@@ -1,7 +1,8 @@
 """How much of a network's sensitivity falls in salient image regions?
 
 Per image, a saliency map ``S`` (built-in model or user file) is compared with a model's sensitivity map
-``M`` (``v1mtl.analysis.sensitivity``) by two scores (the paper's statistic is not known, method.md 4.4):
+``M`` (``v1mtl.analysis.sensitivity``) by two scores (the paper's statistic is not known,
+docs/reference-implementation.md, 'Saliency'):
 - **NSS** (normalized scanpath saliency, Peters, Iyer, Itti & Koch 2005, Vision Research 45, generalized
   from fixation points to a continuous map): the z-scored saliency averaged with weights ``M / sum(M)``,
   ``sum_p M_p z(S)_p / sum_p M_p``. 0 is chance (uniform sensitivity), positive means sensitivity

@@ -1,6 +1,7 @@
 """The paper's training augmentation as batched tensor operations (CPU or GPU), seeded by a generator.
 
-Reference transform (method.md 1.3, torchvision): ``RandomCrop(64, padding=4)`` with zero fill, then
+Reference transform (neural_cotraining ``img_classification_loader.py``, torchvision):
+``RandomCrop(64, padding=4)`` with zero fill, then
 ``RandomHorizontalFlip()`` (p = 0.5), then ``RandomRotation(15)`` (angle uniform in [-15, 15] degrees about
 the image center, zero fill). Here the crop is an exact integer shift of a zero-padded batch, and the flip
 and the rotation are one ``affine_grid`` + ``grid_sample`` for the whole batch (the flip alone, without

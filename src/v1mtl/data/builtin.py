@@ -1,6 +1,6 @@
 """The built-in classification set: textured object shapes on natural-photo backgrounds, generated offline.
 
-No package ships a natural-image classification set of useful size (environment.md), so the set is
+No package ships a natural-image classification set of useful size offline (the usual sets, CIFAR and TinyImageNet, are downloaders), so the set is
 rendered from the photographs that do ship (``v1mtl.data.photos``). Each image shows one object whose
 outline is the class (``v1mtl.data.shapes``), filled with a natural texture patch and composited onto a
 natural background, with random position, scale, rotation, aspect, figure-ground contrast, clutter (small

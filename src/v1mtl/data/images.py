@@ -4,9 +4,10 @@ Every reader (TinyImageNet-200, a generic image folder, the built-in set) return
 whose splits hold grayscale uint8 images, memory-mapped from a decode-once cache. Tiny-ImageNet-C, which is
 a test-only set of many corrupted copies, has its own entry point ``load_tinyimagenet_c``.
 
-Images are stored gray because the paper trains on grayscale TinyImageNet (method.md section 1.3,
+Images are stored gray because the paper trains on grayscale TinyImageNet (nntransfer_recipes,
 ``apply_grayscale=True``). Corrupting an image and converting it to gray do not commute: the paper corrupts
-the RGB image first (method.md section 1.4). Pre-rendered Tiny-ImageNet-C files are already corrupted RGB,
+the RGB image first (neural_cotraining ``img_classification_loader.py``, ``fly_c_test``). Pre-rendered
+Tiny-ImageNet-C files are already corrupted RGB,
 so decoding them straight to gray follows that order; code that corrupts images itself and wants RGB
 inputs passes ``color=True`` to get ``(n, h, w, 3)`` uint8 images instead.
 """
@@ -22,11 +23,12 @@ import numpy as np
 from v1mtl.errors import InputError
 
 # TinyImageNet grayscale statistics used by the reference for every grayscale run:
-# ``Normalize(mean=0.4519, std=0.2221)`` in sinzlab/neural_cotraining ``configs/dataset.py`` (method.md 1.3).
+# ``Normalize(mean=0.4519, std=0.2221)`` in sinzlab/neural_cotraining ``configs/dataset.py``.
 TIN_GRAY_MEAN = 0.4519
 TIN_GRAY_STD = 0.2221
 
-# The reference holds out a seeded 10% of the training images for validation (method.md 1.3).
+# The reference holds out a seeded 10% of the training images for validation
+# (neural_cotraining ``img_classification_loader.py``).
 VAL_FRACTION = 0.1
 DEFAULT_SPLIT_SEED = 1000
 BUILTIN_COUNTS = (20000, 2000, 5000)
@@ -192,7 +194,8 @@ def gray_stats(split: ImageSplit, max_images: int = 20000, seed: int = 0) -> tup
 def split_seeded(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The reference's hold-out split of ``n`` items: ``(kept, held_out)`` sorted index arrays.
 
-    Same draw as the reference (method.md 1.3): ``np.random.seed(seed); np.random.shuffle(indices)``, the
+    Same draw as the reference (neural_cotraining ``img_classification_loader.py``):
+    ``np.random.seed(seed); np.random.shuffle(indices)``, the
     first ``floor(fraction * n)`` shuffled indices are held out, so with TinyImageNet files listed in
     torchvision ``ImageFolder`` order the held-out set equals the reference's validation set.
     """

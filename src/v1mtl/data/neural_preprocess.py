@@ -1,7 +1,7 @@
 """Turn a V1 dataset's stimuli into network input: crop, subsample, rescale, z-score.
 
 Reference (sinzlab/nnvision ``nnvision/datasets/utility.py``: ``Crop``, ``Rescale``, ``ImageCache``; see
-docs/method.md section 1.1):
+docs/reference-implementation.md, 'V1 recordings'):
 
 - ``Crop(crop, subsample)`` keeps ``image[top:h-bottom:subsample, left:w-right:subsample]``; an int crop
   removes that many pixels from every side. (As in the reference code, the first pair of a per-side crop

@@ -1,7 +1,7 @@
 """The nnvision / neural_cotraining session format: one pickle per session plus one ``.npy`` per image.
 
 Layout read and written here (sinzlab/nnvision ``nnvision/datasets/monkey_loaders.py`` ``monkey_static_loader``
-and ``utility.py`` ``ImageCache``, branch ``neural_cotrain_NeurIPS``; see docs/method.md section 1.1-1.2)::
+and ``utility.py`` ``ImageCache``, branch ``neural_cotrain_NeurIPS``; see docs/reference-implementation.md)::
 
     <root>/neuronal_data/<name>.pickle    one dict per session:
         subject_id, session_id            scalars (the loader keys sessions by ``str(session_id)``)

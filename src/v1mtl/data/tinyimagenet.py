@@ -2,7 +2,8 @@
 
 Layout (cs231n.stanford.edu/tiny-imagenet-200.zip): ``wnids.txt``, ``words.txt``,
 ``train/<wnid>/images/*.JPEG``, ``val/images/*.JPEG`` + ``val/val_annotations.txt`` (tab-separated:
-file, wnid, box). Protocol (method.md 1.3): a seeded 10% of train is the validation split, the official
+file, wnid, box). Protocol (neural_cotraining ``img_classification_loader.py``): a seeded 10% of train
+is the validation split, the official
 val set is the test split. Class indices follow the sorted wnids, which is the order torchvision's
 ``ImageFolder`` gives the reference; the same order labels Tiny-ImageNet-C.
 """

@@ -1,7 +1,8 @@
 """Pre-rendered Tiny-ImageNet-C (Hendrycks & Dietterich 2019, Zenodo record 2536630).
 
 Layout: ``<root>/<corruption>/<severity 1-5>/<wnid>/*.JPEG``. The files are already-corrupted RGB
-images, so decoding them to gray follows the paper's order: corrupt first, then convert (method.md 1.4).
+images, so decoding them to gray follows the paper's order: corrupt first, then convert
+(neural_cotraining ``dataset/img_classification_loader.py``).
 Labels index the TinyImageNet class list (sorted wnids, as ``load_classification`` gives TinyImageNet).
 """
 

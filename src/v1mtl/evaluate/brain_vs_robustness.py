@@ -9,7 +9,7 @@ the Gaussian sweep left out) of one protocol; brain-likeness = the mean over neu
 score (default the correlation to the trial average) at the best layer (selected on validation). The
 Spearman rank correlation across models comes with a percentile bootstrap CI that resamples models
 (``v1mtl.analysis.stats.bootstrap_spearman``). With few models the interval is wide; the output says
-whether it excludes 0. The paper's claim is a positive relation (method.md 5, result 3).
+whether it excludes 0. The paper's claim is a positive relation (Safarani et al. 2021, abstract, result 3).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ lists its conditions and yields, for one condition, batches of ``(images, labels
 ``(batch, 1, H, W)`` float in [0, 1] (gray) and labels ``(batch,)`` int64, so only one batch of one condition
 is ever in memory.
 
-Order of operations (method.md 1.4): the reference corrupts the 64 px RGB image and then converts it to
+Order of operations (neural_cotraining ``img_classification_loader.py``): the reference corrupts the 64 px
+RGB image and then converts it to
 gray. A split whose images are ``(n, H, W, 3)`` (``load_classification(..., color=True)``) is corrupted in
 RGB and converted afterwards with the BT.601 luma weights (``space="rgb"``); a gray split ``(n, H, W)`` is
 corrupted as an RGB image with equal channels (``space="gray"``, see ``v1mtl.corruptions``). On-the-fly
@@ -31,7 +32,7 @@ from v1mtl.data.images import ImageSplit
 from v1mtl.errors import InputError
 from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP
 
-# The reference's validation-noise sweep (neural_cotraining ``validation_gauss``, method.md 1.4 item 4).
+# The reference's validation-noise sweep (neural_cotraining ``validation_gauss``).
 GAUSSIAN_SWEEP_STDS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 SEVERITIES = (1, 2, 3, 4, 5)
 # Tiny-ImageNet-C stores every corrupted image as JPEG quality 85 (hendrycks/robustness
@@ -214,7 +215,8 @@ class GaussianSweepSource(_SplitSource):
     """The reference's additive Gaussian-noise sweep: ``clamp(x + N(0, std^2), 0, 1)`` per pixel.
 
     The noise is added in [0, 1] space to every channel independently, then clamped, then (for RGB splits)
-    the image is converted to gray, as the reference's ``validation_gauss`` (method.md 1.4 item 4). On a
+    the image is converted to gray, as the reference's ``validation_gauss`` (docs/reference-implementation.md,
+    'Robustness test sets'). On a
     gray split the noise is added to the gray image, which is harsher: after the RGB->gray conversion the
     reference's noise std shrinks by about 0.669 (the norm of the luma weights).
     Rows use corruption ``gaussian_sweep`` with severity = std; std 0 reproduces the clean accuracy.

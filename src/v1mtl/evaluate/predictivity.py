@@ -1,6 +1,7 @@
 """V1 predictivity ("brain-likeness") of a trained network, layer by layer.
 
-Protocol (method.md 4.2; the paper's exact one was not released, see docs/analyses.md):
+Protocol (docs/reference-implementation.md, 'V1 predictivity'; the paper's exact one was not released,
+see docs/analyses.md):
 1. Cut the trained network's VGG trunk after a layer: ``features[:k]``. Freeze it: no parameter gradients
    AND BatchNorm in eval mode, so its running statistics cannot drift towards the V1 stimuli.
 2. ``readout="gaussian"`` (default): fit fresh per-session Gaussian readouts on the V1 dataset with the

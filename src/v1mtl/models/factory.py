@@ -1,6 +1,7 @@
 """Build a ``MultiTaskNet`` from a ``ModelConfig``.
 
-The defaults are the paper's (method.md 2, 3.4b-c): VGG-19 with batch norm, shared block ``features[:17]``
+The defaults are the paper's (docs/reference-implementation.md, 'Model layout', 'Recipes'): VGG-19 with
+batch norm, shared block ``features[:17]``
 (up to ``relu3_1``), the ``conv`` classification head with 4096 hidden channels, Gaussian readouts with
 init_mu_range 0.3, init_sigma_range 0.6, L1 weight 0.5 and output ``ELU(r - 1) + 1``. ``readout`` and
 ``readout_output`` offer the factorized readout and a linear output (``v1mtl.models.readouts``).
@@ -125,7 +126,7 @@ def build_network(
         image_size: side of the (square) classification input; sizes the dense head.
         neural_image_size: side (or ``(height, width)``) of the neural input, default ``image_size``; the
             readouts' input shape comes from a dry run of the shared block on it, as in the reference
-            (method.md 2.3).
+            (neural_cotraining ``models/mtl_vgg.py``).
     """
     cfg.validate()
     features = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)

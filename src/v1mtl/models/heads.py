@@ -1,6 +1,6 @@
 """The two classification heads of the reference (neural_cotraining ``models/vgg.py create_vgg_readout``).
 
-Both are ``nn.Sequential`` so their state_dict keys are plain indices. Layouts (method.md 2.4):
+Both are ``nn.Sequential`` so their state_dict keys are plain indices. Layouts:
 - ``ConvHead`` (used by the paper's Baseline and MTL models): Conv1x1(in->hidden), ReLU, Dropout,
   Conv1x1(hidden->hidden), ReLU, Dropout, Conv1x1(hidden->classes), AdaptiveMaxPool2d(1), Flatten. It runs
   on the trunk's spatial map (512x2x2 for 64 px input) and global-max-pools the class maps.

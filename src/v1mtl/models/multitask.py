@@ -1,6 +1,6 @@
 """The multi-task network: a VGG trunk shared up to one layer, a classification branch and a neural branch.
 
-Layout (neural_cotraining ``models/mtl_vgg.py``, method.md 2.2): ``shared = features[:k]`` feeds both the
+Layout (neural_cotraining ``models/mtl_vgg.py``): ``shared = features[:k]`` feeds both the
 rest of the trunk ``unshared = features[k:]`` followed by the classification ``classifier`` head, and one
 Gaussian readout per recording session (``readouts``). The single-task V1 model is the same network with no
 classification branch (``unshared`` and ``classifier`` are None). Slicing an ``nn.Sequential`` keeps its

@@ -5,10 +5,12 @@
 ``batch_norm``) and an in-place ReLU, and every ``"M"`` of the configuration is a 2x2 max-pool with
 stride 2. The configurations A/B/D/E are those of Simonyan & Zisserman 2015 (arXiv 1409.1556, Table 1), as
 torchvision's ``cfgs``. With ``batch_norm`` the module at index 16 of vgg19_bn is ``relu3_1``, so
-``features[:17]`` is the shared block of the paper (method.md 2.1).
+``features[:17]`` is the shared block of the paper (``v1_model_layer=17`` in neural_cotraining
+``models/mtl_vgg.py``).
 
 Initialization follows torchvision's ``VGG._initialize_weights`` (kaiming-normal fan-out for convolutions,
-bias 0; BatchNorm weight 1, bias 0; Linear N(0, 0.01)), which the reference also uses (method.md 2.4).
+bias 0; BatchNorm weight 1, bias 0; Linear N(0, 0.01)), which the reference also uses
+(neural_cotraining ``models/vgg.py``).
 """
 
 from __future__ import annotations

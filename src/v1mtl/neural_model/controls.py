@@ -3,7 +3,8 @@
 - ``shuffle_responses``: one permutation of whole population vectors across images, the paper's
   MTL-Shuffled targets ("shuffling the mtl_monkey_dataset across images", neural_cotraining README).
   Whether the reference permuted whole vectors or each neuron separately is not documented; whole vectors
-  keep every image's population statistics, including the correlations between neurons (method.md 1.2).
+  keep every image's population statistics, including the correlations between neurons
+  (docs/reference-implementation.md, 'MTL neural targets').
 - ``random_responses``: image-independent responses with the same per-neuron distribution and the same
   correlations between neurons, drawn i.i.d. per image: a Gaussian copula whose marginals are each neuron's
   empirical distribution (normal scores of the ranks, their correlation matrix, correlated normal draws,

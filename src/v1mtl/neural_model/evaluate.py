@@ -1,8 +1,8 @@
 """Predictions of a V1 model on per-session loaders, and the measures reported for it.
 
 Validation: the mean over neurons of the Pearson correlation between prediction and single-trial response
-over all validation trials (nnvision ``get_correlations``, the reference's early-stopping objective,
-method.md 4.2). Test, on the repeated test images: single-trial correlation, correlation to the trial
+over all validation trials (nnvision ``get_correlations``, the reference's early-stopping objective).
+Test, on the repeated test images: single-trial correlation, correlation to the trial
 average, FEVE, and the noise ceiling of every neuron (leave-one-out oracle correlation, explainable
 variance), all from ``v1mtl.measures``.
 """

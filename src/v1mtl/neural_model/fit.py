@@ -1,20 +1,20 @@
 """Fit the single-task V1 model: a VGG trunk ``features[:k]`` plus one Gaussian readout per session.
 
-Protocol of the reference's ``neural_v1_model`` recipe (method.md 3.4c, 3.7; sinzlab/nntransfer_recipes
+Protocol of the reference's ``neural_v1_model`` recipe (sinzlab/nntransfer_recipes
 ``neural_v1_model.py`` with sinzlab/neural_cotraining trainer code):
 
 - loss per batch of one session: Poisson NLL summed over the batch and neurons, times
   ``sqrt(n_train_trials / batch)``, plus ``gamma_readout * sum|readout features|`` (``scale_loss=True``,
-  method.md 3.1, 6.4);
-- sessions visited round-robin, one batch each, and one optimizer step per round (``LongCycler``, 3.2);
+  docs/reference-implementation.md, 'Losses and task weighting');
+- sessions visited round-robin, one batch each, and one optimizer step per round (``LongCycler``);
 - Adam, lr 5e-4, weight decay 5e-4; ReduceLROnPlateau on the validation correlation (mode max, factor 0.5,
   patience 5, relative threshold 1e-6, min lr 1e-4) and early stopping on it (patience 5, 5 restore-best
-  rounds, ``v1mtl.training.early_stopping``), at most 150 epochs (3.3);
-- readout biases start at the mean response of each session's first training batch (6.3).
+  rounds, ``v1mtl.training.early_stopping``), at most 150 epochs (``trainer/early_stopping.py``);
+- readout biases start at the mean response of each session's first training batch (``models/mtl_vgg.py``).
 
 With ``core_from`` the trunk comes from a trained network and only fresh readouts are fitted when
 ``freeze_core``: the trunk's parameters get no gradient AND its BatchNorm layers stay in eval mode, so their
-running statistics do not move (method.md 4.2 gotcha).
+running statistics do not move (docs/reference-implementation.md, 'BatchNorm when freezing').
 
 Every epoch ends with an atomic ``checkpoint.pt`` (model, optimizer, schedule, early stopping, history);
 rerunning the same command resumes from it. The data order and the readouts' location sampling are seeded
@@ -79,7 +79,7 @@ class FitDataConfig:
 
 @dataclass
 class FitTrainingConfig:
-    """Optimization (defaults: the reference's single-task V1 model, method.md 3.4c).
+    """Optimization (defaults: the reference's single-task V1 model, recipe ``neural_v1_model.py``).
 
     Attributes:
         lr, weight_decay: Adam settings.

@@ -1,7 +1,7 @@
 """Neural targets for co-training: a V1 model's (or the simulator's) responses to classification images.
 
 This makes the paper's ``mtl_monkey_dataset`` ("neural responses that were predicted by a single-task
-trained model on real monkey V1", neural_cotraining README; method.md 1.2): every image of a classification
+trained model on real monkey V1", neural_cotraining README): every image of a classification
 set gets the noise-free predicted response of every neuron, written as a native V1 dataset
 (``v1mtl.data.native``):
 
@@ -15,7 +15,8 @@ set gets the noise-free predicted response of every neuron, written as a native 
 Image size: the classification image is taken to fill the V1 model's whole input, i.e. it is resized
 (bilinear, antialiased) from ``image_size x image_size`` to the model's input ``H x W`` and z-scored with the statistics
 the model was fitted with. How the reference matched TinyImageNet images to its V1 model's input is not
-documented (method.md 3.4c, 7); this is the simplest assumption, and it fixes the visual angle of a
+documented (docs/reference-implementation.md, 'Open questions'); this is the simplest assumption, and
+it fixes the visual angle of a
 classification image to the V1 model's field of view. The simulator resamples any square image onto its
 own grid, which is the same assumption.
 

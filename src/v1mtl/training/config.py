@@ -1,6 +1,7 @@
 """The schema of a co-training run (``v1mtl train``), with the reference's values as defaults.
 
-Defaults follow the released recipes of sinzlab/neural_cotraining (method.md 3.3-3.7): SGD lr 0.1,
+Defaults follow the released recipes of sinzlab/neural_cotraining (docs/reference-implementation.md,
+'Recipes'): SGD lr 0.1,
 momentum 0.75, weight decay 5e-4, batch 128 + 128, ReduceLROnPlateau on validation accuracy (factor 0.4 for
 the Baseline recipe, 0.3 for the MTL recipes, patience 5, relative threshold 1e-4, min lr 1e-4), early
 stopping with patience 5 and 5 restore-best rounds, MSE neural loss with learned Kendall weights, a 1:1
@@ -23,7 +24,8 @@ Condition = Literal["baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augm
 CONDITIONS: tuple[str, ...] = Condition.__args__
 NEURAL_CONDITIONS = ("mtl", "mtl-shuffled", "mtl-random", "mtl-oracle")
 
-# ReduceLROnPlateau factor of the released recipes (method.md 3.4a-b): 0.4 Baseline, 0.3 MTL-*.
+# ReduceLROnPlateau factor of the released recipes (nntransfer_recipes img_classification_model.py,
+# mtl_models.py): 0.4 Baseline, 0.3 MTL-*.
 LR_FACTOR_CLASSIFICATION_ONLY = 0.4
 LR_FACTOR_MTL = 0.3
 
@@ -145,7 +147,8 @@ class ScheduleConfig:
 
 @dataclass
 class NoiseConfig:
-    """The Gaussian-noise mixture of ``noise-augmented`` (method.md 1.5, the reference's default mix).
+    """The Gaussian-noise mixture of ``noise-augmented`` (the reference's default mix, see
+    docs/reference-implementation.md, 'Noise augmentation').
 
     Each training image independently gets one level: ``stds[i]`` with probability ``probs[i]``, clean
     with the rest (0.5 by default). Noise is added in [0, 1] pixel space before normalization, then clamped.

@@ -1,7 +1,7 @@
 """Early stopping with restore-best rounds, as a resumable state machine.
 
-Semantics of the reference (sinzlab/neural_cotraining ``trainer/utils/early_stopping.py`` with
-``lr_decay_steps`` rounds, ``restore_best=True``; method.md 3.3):
+Semantics of the reference (sinzlab/neural_cotraining ``trainer/early_stopping.py`` with
+``lr_decay_steps`` rounds, ``restore_best=True``):
 
 - the score is evaluated once before training; it and the initial weights are the first "best";
 - an epoch improves when ``score > best + threshold`` (absolute threshold, maximized score);

@@ -1,4 +1,4 @@
-"""Neural losses and the learned task weighting of the reference (method.md 3.1).
+"""Neural losses and the learned task weighting of the reference (neural_cotraining ``trainer/utils.py``).
 
 Every neural loss takes ``pred`` and ``target`` ``(batch, neurons)`` and a boolean ``mask`` of the same
 shape (True where the neuron was recorded on that trial; None = all recorded). Unrecorded entries add
@@ -38,7 +38,7 @@ def poisson_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | 
 def scaled_poisson_loss(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None, n_train: int
 ) -> torch.Tensor:
-    """``poisson_loss * sqrt(n_train / batch)``: the single-task V1 model's loss scaling (method.md 3.1).
+    """``poisson_loss * sqrt(n_train / batch)``: the single-task V1 model's loss scaling (``scale_loss``).
 
     ``n_train`` is the number of training trials of the session and ``batch`` the size of this batch, so the
     summed batch loss is on the scale of the whole session's loss (up to the square root).
@@ -56,7 +56,7 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | No
 class LearnedLossWeight(nn.Module):
     """A learned task weight ``s = log_weight`` (init 0): the uncertainty weighting of Kendall, Gal & Cipolla
     2018 ("Multi-task learning using uncertainty to weigh losses", CVPR), in the reference's form
-    (neural_cotraining ``trainer/utils.py`` XEntropyLossWrapper, MSELossWrapper, NBLossWrapper; method.md 3.1).
+    (neural_cotraining ``trainer/utils.py`` XEntropyLossWrapper, MSELossWrapper, NBLossWrapper).
 
     ``s`` is a parameter of the optimizer like any other (the reference also weight-decays it).
     """

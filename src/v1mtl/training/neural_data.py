@@ -2,7 +2,8 @@
 
 The targets are a native V1 dataset (images = classification images, responses = predicted targets). Its
 images are normalized with the classification statistics (the reference normalizes its MTL neural sets with
-the TinyImageNet gray stats, method.md 1.2); training trials are split 80/20 by image id with seed 1000
+the TinyImageNet gray stats, nntransfer_recipes ``mtl_models.py``); training trials are split 80/20 by
+image id with seed 1000
 (``split_image_ids``). Datasets come from ``v1mtl.data.neural_loaders.session_datasets``; the targets'
 test images (the classification test split) give the test correlation of ``final.json``.
 

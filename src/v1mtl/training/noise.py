@@ -1,7 +1,7 @@
 """The Gaussian-noise mixture that trains the noise-augmented network (the Oracle).
 
 Reference (sinzlab/neural_cotraining ``dataset/img_classification_loader.py`` and
-``trainer/main_loop_modules/noise_augmentation.py``, method.md 1.5): every training image independently
+``trainer/main_loop_modules/noise_augmentation.py``): every training image independently
 draws one noise level, std 0.08, 0.12, 0.18, 0.26 or 0.38 with probability 0.1 each or clean with
 probability 0.5; i.i.d. N(0, std^2) noise is added per RGB pixel in [0, 1] space, the image is clamped to
 [0, 1], converted to gray, then normalized.

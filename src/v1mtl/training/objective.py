@@ -1,7 +1,8 @@
 """The network plus its task losses in one module, so DDP averages the loss-weight gradients too.
 
 Classification loss: cross-entropy (mean). Neural loss: ``masked_mse`` (the MTL recipe, mean over recorded
-entries) or the Poisson negative log-likelihood averaged over recorded entries. Weighting (method.md 3.1):
+entries) or the Poisson negative log-likelihood averaged over recorded entries. Weighting
+(docs/reference-implementation.md, 'Losses and task weighting'):
 
 - ``learned`` (MTL conditions): Kendall et al. 2018 as in the reference, ``exp(-s_c) CE + s_c / 2`` and
   ``0.5 exp(-s_n) MSE + s_n / 2``; with the Poisson loss, which is a likelihood like CE, the CE form

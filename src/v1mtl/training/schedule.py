@@ -1,6 +1,6 @@
 """How the batches of the two tasks interleave in one epoch (the reference's ``MTL_Cycler``).
 
-Reference (sinzlab/neural_cotraining ``trainer/cyclers.py``, method.md 3.2 and 3.6): for every
+Reference (sinzlab/neural_cotraining ``trainer/cyclers.py``): for every
 classification batch, first ``ratio`` neural batches, the sessions visited round-robin; then the
 classification batch. Every batch is backpropagated as it arrives and the optimizer steps once, after the
 classification batch, so one step accumulates the gradients of ``ratio`` neural batches and one

@@ -229,7 +229,8 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------------------
     def _init_readout_bias(self) -> None:
-        """Readout bias = mean target of the session's first training batch (method.md 2.3)."""
+        """Readout bias = mean target of the session's first training batch (as the reference,
+        neural_cotraining ``models/mtl_vgg.py``)."""
         for sid, source in epoch_batches(
             self.neural, self.cfg.neural.batch_size, self.cfg.seed, 1, self.info.rank, self.info.world_size
         ).items():
@@ -435,7 +436,8 @@ class Trainer:
         """Evaluate the best (= current) weights on the clean test split; write best.pt and final.json."""
         self.net.load_state_dict(self.best_state)
         self.objective.loss_weights.load_state_dict(self.best_weights)
-        # Read the test split itself (the reference's HEAD returned the last validation score, gotcha 17).
+        # Read the test split itself (the reference's HEAD returned the last validation score; see
+        # docs/reference-implementation.md, 'Final score').
         test_acc, n_test = self._accuracy(self.data.test)
         best_epoch = self.stopper.best_epoch
         initial = self.stopper.initial_score
