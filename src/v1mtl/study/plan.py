@@ -274,6 +274,12 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str,
         train_cfg.oracle.v1_dataset = str(plan.data_path(sp.v1))
         upstream += [oracle, sp.v1]
     settings = train_settings(train_cfg)
+    # The inputs' paths lie inside the study folder and are covered by the upstream fingerprints; leaving
+    # them out keeps a study folder valid when it is moved or merged with a copy made elsewhere.
+    if settings["neural"] is not None:
+        settings["neural"]["targets"] = None
+    if settings["oracle"] is not None:
+        settings["oracle"] |= {"checkpoint": None, "v1_dataset": None}
     settings["study_fit"] = config_to_dict(cfg.fit) if condition == "mtl-oracle" else None
 
     def run(folder: Path) -> None:

@@ -1,0 +1,29 @@
+"""Study plans: what a unit's fingerprint depends on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from v1mtl.config import load_config
+from v1mtl.study.config import StudyConfig
+from v1mtl.study.plan import build_plan
+
+ALL_CONDITIONS = "conditions=[baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle]"
+
+
+def test_fingerprints_do_not_depend_on_where_the_study_folder_lies(tmp_path: Path):
+    cfg = lambda: load_config(StudyConfig, preset="study-smoke", overrides=[ALL_CONDITIONS])  # noqa: E731
+    here = build_plan(cfg(), tmp_path / "here", log=lambda s: None)
+    moved = build_plan(cfg(), tmp_path / "elsewhere" / "moved", log=lambda s: None)
+    assert [(u.stage, u.name) for u in here.units] == [(u.stage, u.name) for u in moved.units]
+    assert [u.fingerprint for u in here.units] == [u.fingerprint for u in moved.units]
+    # the runs that read other units' files (targets, the Oracle's checkpoint) are among them
+    assert {"mtl-s0", "mtl-oracle-s0"} <= {u.name for u in here.units if u.stage == "train"}
+
+
+def test_a_changed_setting_still_changes_the_fingerprint(tmp_path: Path):
+    base = build_plan(load_config(StudyConfig, preset="study-smoke"), tmp_path, log=lambda s: None)
+    changed = load_config(StudyConfig, preset="study-smoke", overrides=["train.optimizer.lr=0.123"])
+    other = build_plan(changed, tmp_path, log=lambda s: None)
+    runs = lambda plan: {u.name: u.fingerprint for u in plan.units if u.stage == "train"}  # noqa: E731
+    assert all(runs(base)[name] != fp for name, fp in runs(other).items())
