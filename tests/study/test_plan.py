@@ -27,3 +27,14 @@ def test_a_changed_setting_still_changes_the_fingerprint(tmp_path: Path):
     other = build_plan(changed, tmp_path, log=lambda s: None)
     runs = lambda plan: {u.name: u.fingerprint for u in plan.units if u.stage == "train"}  # noqa: E731
     assert all(runs(base)[name] != fp for name, fp in runs(other).items())
+
+
+def test_predictivity_follows_the_study_progress_setting(tmp_path: Path, monkeypatch):
+    commands: list[list[str]] = []
+    monkeypatch.setattr("v1mtl.study.plan.run_command", commands.append)
+    for progress in (True, False):
+        cfg = load_config(StudyConfig, preset="study-smoke", overrides=[f"progress={str(progress).lower()}"])
+        plan = build_plan(cfg, tmp_path / str(progress), log=lambda s: None)
+        unit = next(u for u in plan.units if u.stage == "predictivity")
+        unit.run(tmp_path / str(progress) / "predictivity")
+        assert ("--no-progress" in commands[-1]) is not progress

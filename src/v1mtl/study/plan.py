@@ -362,6 +362,8 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, n
     ]
     if p.layers:
         argv += ["--layers", *p.layers]
+    if not cfg.progress:
+        argv.append("--no-progress")
 
     def execute(folder: Path) -> None:
         # Fresh readouts are fitted with the V1 model's settings (its stimulus preprocessing and optimizer);
