@@ -82,3 +82,15 @@ def test_study_with_steps_shares_unchanged_units_and_reports_every_step(tmp_path
     assert "## Steps" in report and "| b | a + train.neural.weighting = fixed |" in report
     measures = (out / "report" / "steps.csv").read_text()
     assert "b,overall_mtl_minus_shuffled,1," in measures and "a,mtl_val_neural_corr,1," in measures
+
+
+def test_study_of_one_step_still_reports_the_step(tmp_path, capsys):
+    out = tmp_path / "one-step"
+    steps = "steps=[{name: only, set: {train.neural.weighting: fixed}}]"
+    args = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline, mtl, mtl-shuffled]"]
+    assert main([*args, "--set", "analyses=[]", "--set", steps]) == 0
+    capsys.readouterr()
+    report = (out / "report.md").read_text()
+    assert "## Steps" in report and "| only | train.neural.weighting = fixed |" in report
+    measures = (out / "report" / "steps.csv").read_text()
+    assert "only,overall_mtl_minus_baseline,1," in measures

@@ -345,7 +345,8 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         )
         doc.add(corruption_table(scores, first, conditions))
 
-    if len(plan.steps) > 1:
+    # a study run as one step (a ladder's step run on its own) still gets the step table and CSV
+    if cfg.steps:
         doc.add(Heading("Steps"))
         rows = steps.step_rows(every, cfg.step_changes())
         fit_table, robust_table = steps_tables(rows)
