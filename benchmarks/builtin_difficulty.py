@@ -22,10 +22,8 @@ import torch
 from loader import small_vgg  # the consumer stand-in, shared with benchmarks/loader.py
 from torch import nn
 
-from v1mtl.data.builtin import make_builtin
-from v1mtl.data.classification_loader import iterate_batches
-from v1mtl.data.gray import rgb_to_gray_np
-from v1mtl.data.images import ImageSplit, gray_stats
+from v1mtl.data.images import ImageSplit, gray_stats, iterate_batches, make_builtin
+from v1mtl.data.images.gray import rgb_to_gray_np
 
 CORRUPTIONS = (
     "gaussian_noise",

@@ -26,7 +26,7 @@ import torch
 
 def photo_crops(count: int, size: int, seed: int = 0) -> np.ndarray:
     """``(count, size, size, 3)`` uint8 crops of the RGB photographs bundled with installed packages."""
-    from v1mtl.data.photos import load_rgb_photographs
+    from v1mtl.data.images.photos import load_rgb_photographs
 
     rgb = list(load_rgb_photographs().values())
     rs = np.random.RandomState(seed)

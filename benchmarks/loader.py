@@ -21,8 +21,7 @@ import time
 import torch
 from torch import nn
 
-from v1mtl.data.builtin import make_builtin
-from v1mtl.data.classification_loader import iterate_batches
+from v1mtl.data.images import iterate_batches, make_builtin
 
 
 def small_vgg(n_classes: int, widths=(16, 32, 64, 128)) -> nn.Module:

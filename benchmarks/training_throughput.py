@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from v1mtl.config import config_to_dict, load_config
+from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.training.config import TrainConfig
 
 
@@ -71,8 +71,7 @@ def count_forward_flops(module: nn.Module, run) -> int:
 def synthetic_targets(cfg: TrainConfig, folder: Path, sessions: int = 4, neurons: int = 30) -> None:
     """A native targets dataset on the classification training images (random responses: speed only)."""
     from v1mtl.data.images import load_classification
-    from v1mtl.data.native import write_native
-    from v1mtl.data.recordings import Session, V1Dataset
+    from v1mtl.data.neural import Session, V1Dataset, write_native
 
     data = load_classification(
         cfg.data.source,
@@ -100,7 +99,7 @@ def synthetic_targets(cfg: TrainConfig, folder: Path, sessions: int = 4, neurons
 
 def measure(cfg_dict: dict, epochs: int, queue) -> None:
     """Child process: build the trainer, warm up one epoch, time ``epochs`` epochs, report."""
-    from v1mtl.config import config_from_dict
+    from v1mtl.common.config import config_from_dict
     from v1mtl.training.distributed import DistInfo
     from v1mtl.training.trainer import Trainer
 

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import torch
 
-from v1mtl.config import load_config
-from v1mtl.data.simulate import simulate_to_folder
-from v1mtl.data.simulation_config import SimulationConfig
+from v1mtl.common.config import load_config
 from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
+from v1mtl.simulator import SimulationConfig, simulate_to_folder
 
 SCORES = ("feve", "test_corr", "corr_to_average")
 

@@ -4,7 +4,7 @@ import stat
 import numpy as np
 import pytest
 
-from v1mtl import atomic
+from v1mtl.common import atomic
 
 
 def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):

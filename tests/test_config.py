@@ -8,7 +8,7 @@ from typing import Literal
 
 import pytest
 
-from v1mtl.config import (
+from v1mtl.common.config import (
     add_config_arguments,
     available_presets,
     config_from_args,
@@ -16,7 +16,7 @@ from v1mtl.config import (
     load_config,
     save_config,
 )
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from v1mtl import measures
+from v1mtl.common import measures
 
 # One neuron, 2 images x 2 repeats: image A -> 1, 3; image B -> 5, 7.
 #   per-image variance (ddof=1): A: ((1-2)^2 + (3-2)^2) / 1 = 2; B: 2  -> noise variance 2

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from v1mtl import __version__
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 COMMAND_MODULES = (
     # the whole study and its report

@@ -5,7 +5,7 @@ import pytest
 from v1mtl.analysis.images import load_analysis_images
 from v1mtl.analysis.saliency_maps_io import load_saliency_maps
 from v1mtl.analysis.saliency_models import centre_surround, saliency_map, spectral_residual
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 
 def _scene(size: int = 64) -> np.ndarray:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from v1mtl.analysis.stats import (
+from v1mtl.common.stats import (
     bootstrap_mean,
     bootstrap_spearman,
     paired_bootstrap_difference,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from v1mtl.config import config_to_dict, load_config
+from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.models import build_network
 from v1mtl.training.checkpoint import FORMAT_VERSION, NETWORK_KIND
 from v1mtl.training.config import TrainConfig
@@ -53,8 +53,7 @@ def write_tiny_network(folder: Path, seed: int = 0) -> Path:
 
 def write_tiny_v1(folder: Path) -> Path:
     """A simulated V1 dataset (2 sessions x 6 neurons, 32 px stimuli spanning 2 degrees) written as a native folder."""
-    from v1mtl.data.simulate import simulate_v1, write_simulation
-    from v1mtl.data.simulation_config import SimulationConfig
+    from v1mtl.simulator import SimulationConfig, simulate_v1, write_simulation
 
     cfg = SimulationConfig(neurons=6, sessions=2, images=200, test_images=16, repeats=4, image_size=32)
     write_simulation(simulate_v1(cfg, progress=False), folder)

@@ -13,7 +13,7 @@ def fake_photographs() -> dict[str, np.ndarray]:
 
 def test_make_builtin_writes_an_image_folder_that_reads_back(tmp_path, capsys, monkeypatch):
     # Stand-in photographs keep the test fast; the real ones are exercised in tests/data/test_builtin.py.
-    monkeypatch.setattr("v1mtl.data.photos.load_photographs", fake_photographs)
+    monkeypatch.setattr("v1mtl.data.images.photos.load_photographs", fake_photographs)
     out = tmp_path / "set"
     args = ["data", "make-builtin", "--out", str(out), "--size", "32", "--seed", "5"]
     args += ["--train", "30", "--val", "10", "--test", "20", "--cache-dir", str(tmp_path / "cache")]
@@ -25,7 +25,7 @@ def test_make_builtin_writes_an_image_folder_that_reads_back(tmp_path, capsys, m
     assert (tmp_path / "grid.png").stat().st_size > 1000
     assert len(list((out / "test").rglob("*.png"))) == 20
 
-    from v1mtl.data.builtin import make_builtin
+    from v1mtl.data.images import make_builtin
 
     original = make_builtin(size=32, counts=(30, 10, 20), seed=5, cache_dir=tmp_path / "cache")
     back = load_classification(out, size=32, cache_dir=tmp_path / "cache2")

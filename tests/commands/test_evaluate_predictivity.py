@@ -6,7 +6,7 @@ import torch
 from analysis_fixtures import one_thread, write_tiny_network, write_tiny_v1  # noqa: F401
 
 from v1mtl.cli import main
-from v1mtl.data.neural_io import read_v1
+from v1mtl.data.neural import read_v1
 
 
 def _rows(path):

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from v1mtl.cli import main
-from v1mtl.config import config_to_dict, load_config
+from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.data.images import load_classification
 from v1mtl.models import build_network
 from v1mtl.training.checkpoint import (

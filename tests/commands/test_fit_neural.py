@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from v1mtl.cli import main
-from v1mtl.data.simulate import SimulationConfig, simulate_to_folder
+from v1mtl.simulator.simulate import SimulationConfig, simulate_to_folder
 
 TINY = [
     "--set",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from v1mtl.cli import main
-from v1mtl.data.native import read_native
-from v1mtl.data.simulate import SimulationConfig, simulate_to_folder
+from v1mtl.data.neural import read_native
+from v1mtl.simulator.simulate import SimulationConfig, simulate_to_folder
 
 
 @pytest.fixture(scope="module")

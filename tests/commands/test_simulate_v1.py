@@ -4,8 +4,8 @@ import numpy as np
 import yaml
 
 from v1mtl.cli import main
-from v1mtl.data.native import read_native
-from v1mtl.data.nnvision import read_nnvision
+from v1mtl.data.neural import read_native
+from v1mtl.data.neural.nnvision import read_nnvision
 
 TINY_ARGS = ["--neurons", "3", "--sessions", "2", "--images", "30", "--test-images", "5", "--repeats", "3"]
 

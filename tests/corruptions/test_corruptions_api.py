@@ -7,9 +7,9 @@ import pytest
 import torch
 from corruption_fixtures import photo_crops, to_tensor
 
+from v1mtl.common.errors import InputError
 from v1mtl.corruptions import PRESETS, api, corrupt, names, to_uint8
-from v1mtl.data.gray import rgb_to_gray_torch
-from v1mtl.errors import InputError
+from v1mtl.data.images.gray import rgb_to_gray_torch
 
 # Off-size images on purpose (the preset-size warning has its own test).
 pytestmark = pytest.mark.filterwarnings("ignore:preset .* is calibrated:UserWarning")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from v1mtl.cli import main
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.brain_vs_robustness import mean_corruption_accuracy, relate
 from v1mtl.evaluate.robustness_table import RobustnessRow, write_rows
 

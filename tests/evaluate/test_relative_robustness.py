@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.relative_robustness import (
     FAMILIES,
     mean_sweep_accuracy,

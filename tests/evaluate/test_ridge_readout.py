@@ -4,11 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from v1mtl import measures
-from v1mtl.data.neural_preprocess import ImageStats
-from v1mtl.data.simulate import simulate_v1
-from v1mtl.data.simulation_config import SimulationConfig
+from v1mtl.common import measures
+from v1mtl.data.neural import ImageStats
 from v1mtl.evaluate.ridge_readout import extract_features, ridge_predictivity
+from v1mtl.simulator import SimulationConfig, simulate_v1
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 import torch
 from robustness_fixtures import BrightnessClassifier, brightness_split, direct_accuracy
 
-from v1mtl.data.gray import LUMA_WEIGHTS
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
+from v1mtl.data.images.gray import LUMA_WEIGHTS
 from v1mtl.evaluate.corrupted_sources import GAUSSIAN_SWEEP_STDS, GaussianSweepSource, evenly_spaced
 from v1mtl.evaluate.robustness import (
     CSV_NAME,

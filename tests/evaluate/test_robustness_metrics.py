@@ -7,7 +7,7 @@ import math
 import pytest
 from PIL import Image
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.robustness import combine_csvs, summarize
 from v1mtl.evaluate.robustness_metrics import score, select_reference
 from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity

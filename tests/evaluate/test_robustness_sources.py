@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 from robustness_fixtures import BrightnessClassifier, brightness_split, direct_accuracy
 
+from v1mtl.common.errors import InputError
 from v1mtl.data.images import ImageSplit, load_tinyimagenet_c
-from v1mtl.errors import InputError
 from v1mtl.evaluate.corrupted_sources import OnTheFlySource, PreRenderedSource
 from v1mtl.evaluate.robustness import evaluate_robustness
 

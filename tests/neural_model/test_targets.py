@@ -7,12 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from v1mtl.common.errors import InputError
 from v1mtl.data.images import load_classification
-from v1mtl.data.native import read_native
-from v1mtl.data.v1_population import V1Population
-from v1mtl.errors import InputError
+from v1mtl.data.neural import read_native
 from v1mtl.neural_model.checkpoint import load_v1_model
 from v1mtl.neural_model.targets import predict_targets
+from v1mtl.simulator import V1Population
 
 COUNTS = (40, 8, 16)
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from v1mtl.data.simulate import SimulationConfig
 from v1mtl.models import ModelConfig
 from v1mtl.neural_model.fit import FitNeuralConfig
+from v1mtl.simulator.simulate import SimulationConfig
 
 TINY_SIM = SimulationConfig(
     neurons=6, sessions=2, images=160, test_images=12, repeats=4, image_size=16, seed=1

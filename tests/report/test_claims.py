@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from v1mtl.analysis.stats import Estimate
+from v1mtl.common.stats import Estimate
 from v1mtl.evaluate.relative_robustness import RelativeRobustness
 from v1mtl.report.claims import (
     PAPER_SCORES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from v1mtl.config import load_config
+from v1mtl.common.config import load_config
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.plan import build_plan
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from v1mtl.config import available_presets, config_to_dict, load_config
+from v1mtl.common.config import available_presets, config_to_dict, load_config
 from v1mtl.neural_model.fit import FitNeuralConfig
 from v1mtl.study.config import StudyConfig
 from v1mtl.training.config import TrainConfig

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from v1mtl.config import load_config
-from v1mtl.errors import InputError
+from v1mtl.common.config import load_config
+from v1mtl.common.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.plan import build_plan
 

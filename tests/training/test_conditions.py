@@ -8,10 +8,9 @@ import pytest
 import torch
 from train_fixtures import tiny_config
 
-from v1mtl.data.simulate import simulate_to_folder
-from v1mtl.data.simulation_config import SimulationConfig
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.neural_model.targets import predict_targets
+from v1mtl.simulator import SimulationConfig, simulate_to_folder
 from v1mtl.training.checkpoint import load_trained_network
 from v1mtl.training.trainer import train
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from train_fixtures import TINY, tiny_config, tiny_targets
 
-from v1mtl.data.native import write_native
+from v1mtl.data.neural import write_native
 from v1mtl.training.checkpoint import read_checkpoint
 
 

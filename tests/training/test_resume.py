@@ -8,7 +8,7 @@ import pytest
 import torch
 from train_fixtures import tiny_config, tiny_targets
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.training import trainer as trainer_module
 from v1mtl.training.checkpoint import load_trained_network, read_checkpoint
 from v1mtl.training.logging import read_metrics

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from v1mtl.config import load_config
+from v1mtl.common.config import load_config
 from v1mtl.data.images import load_classification
-from v1mtl.data.recordings import Session, V1Dataset
+from v1mtl.data.neural import Session, V1Dataset
 from v1mtl.training.config import TrainConfig
 
 TINY = [

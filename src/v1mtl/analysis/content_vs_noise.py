@@ -31,7 +31,7 @@ from v1mtl.analysis.reconstruction import (
     reconstruct,
     sphere_norm_for_budget,
 )
-from v1mtl.analysis.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
+from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
 
 PER_IMAGE_MEASURES = ("content_fraction", "content_gain", "rho_content", "rho_noise", "content_index")
 

@@ -1,10 +1,10 @@
 """Load the images an analysis runs on, each with a string id (the key of user-provided saliency maps).
 
 ``source`` is one of:
-- ``builtin``: the photographs that ship with the installed packages (``v1mtl.data.photos``), centre
+- ``builtin``: the photographs that ship with the installed packages (``v1mtl.data.images.photos``), centre
   square crops first, then seeded random square crops when more images are asked for; ids are the photo
   names (``astronaut``, ``astronaut_crop1``, ...);
-- a folder: every image file under it (sorted by path, ``v1mtl.data.image_decode``), centre-cropped and
+- a folder: every image file under it (sorted by path, ``v1mtl.data.images.decode``), centre-cropped and
   resized; the id of a file is its path relative to the folder without the extension (``val_12``,
   ``n01443537/images/n01443537_0``);
 - an ``.npy`` file: ``(n, H, W)`` or ``(n, H, W, 3)`` images, uint8 in [0, 255] or float in [0, 1]; ids are
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from v1mtl.data.gray import rgb_to_gray_np
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
+from v1mtl.data.images.gray import rgb_to_gray_np
 
 
 def load_analysis_images(
@@ -50,7 +50,7 @@ def load_analysis_images(
 
 
 def _builtin(size: int, n: int, seed: int) -> tuple[list[str], np.ndarray]:
-    from v1mtl.data.photos import load_photographs
+    from v1mtl.data.images.photos import load_photographs
 
     photos = load_photographs()
     ids, crops = [], []
@@ -73,7 +73,7 @@ def _builtin(size: int, n: int, seed: int) -> tuple[list[str], np.ndarray]:
 
 
 def _folder(path: Path, size: int, n: int | None) -> tuple[list[str], np.ndarray]:
-    from v1mtl.data.image_decode import decode_image, list_images
+    from v1mtl.data.images.decode import decode_image, list_images
 
     files = list_images(path)[:n] if n is not None else list_images(path)
     ids = [str(f.relative_to(path).with_suffix("")) for f in files]

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.models import ModelConfig, MultiTaskNet
 from v1mtl.models.vgg import shared_layer_index, vgg_layer_names
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from v1mtl.analysis.layers import LoadedNetwork, frozen_trunk, load_network, parse_layer
 from v1mtl.analysis.reconstruction import FeatureFn
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 
 def load_networks(checkpoints: Sequence[str], names: Sequence[str] | None) -> list[LoadedNetwork]:

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from v1mtl.atomic import write_bytes  # noqa: E402
+from v1mtl.common.atomic import write_bytes  # noqa: E402
 
 
 def save_figure(fig, path: str | Path) -> None:

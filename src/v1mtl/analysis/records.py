@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from v1mtl.atomic import write_json, write_text
+from v1mtl.common.atomic import write_json, write_text
 
 
 def write_protocol(

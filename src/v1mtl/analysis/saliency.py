@@ -10,7 +10,7 @@ docs/reference-implementation.md, 'Saliency'):
 - **AUC**: how well saliency separates the ``top_fraction`` most sensitive pixels from the rest, the
   area under the ROC curve (Mann-Whitney U with average ranks for ties). 0.5 is chance, 1 perfect.
 Per model the scores are averaged over images with a bootstrap CI; models are compared by paired bootstrap
-differences over images (``v1mtl.analysis.stats``).
+differences over images (``v1mtl.common.stats``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from v1mtl.analysis.reconstruction import FeatureFn, ReconstructionConfig, reconstruct, sphere_norm_for_budget
 from v1mtl.analysis.sensitivity import SENSITIVITY_METHODS, jacobian_sensitivity, reconstruction_sensitivity
-from v1mtl.analysis.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
+from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
 
 SCORES = ("nss", "auc")
 

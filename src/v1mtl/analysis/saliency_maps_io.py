@@ -4,7 +4,7 @@ Accepted files:
 - ``.npz``: one 2-D array per image, named by the image id (``np.savez(path, **{id: map})``);
 - ``.npy``: one ``(n, H, W)`` array aligned with the image order of the analysis;
 - ``.h5`` / ``.hdf5``: one 2-D dataset per image at the path given by its id (``f[id]``).
-Maps may have any resolution: like the images (``v1mtl.data.image_decode``), a map is centre-cropped to a
+Maps may have any resolution: like the images (``v1mtl.data.images.decode``), a map is centre-cropped to a
 square and resized bilinearly to the image size. ``log_density=True`` exponentiates the maps first, for
 models such as DeepGaze that output log-densities.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 SALIENCY_SUFFIXES = (".npz", ".npy", ".h5", ".hdf5")
 

@@ -38,7 +38,7 @@ def add_recon_arguments(p: argparse.ArgumentParser, steps: int) -> None:
 def recon_config_from_args(args: argparse.Namespace):
     """The ``ReconstructionConfig`` of the flags added by ``add_recon_arguments``; a bad value is an InputError."""
     from v1mtl.analysis.reconstruction import ReconstructionConfig
-    from v1mtl.errors import InputError
+    from v1mtl.common.errors import InputError
 
     cfg = ReconstructionConfig(
         steps=args.steps,
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from v1mtl.analysis.images import load_analysis_images
     from v1mtl.analysis.network_inputs import extractors_at, load_networks
     from v1mtl.analysis.records import write_protocol
-    from v1mtl.analysis.tables import write_csv
+    from v1mtl.common.tables import write_csv
 
     out = Path(args.out)
     loaded = load_networks(args.checkpoints, args.names)

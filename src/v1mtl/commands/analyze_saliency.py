@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from v1mtl.analysis.images import load_analysis_images
     from v1mtl.analysis.network_inputs import extractors_at, load_networks
     from v1mtl.analysis.records import write_protocol
-    from v1mtl.analysis.tables import write_csv
-    from v1mtl.errors import InputError
+    from v1mtl.common.errors import InputError
+    from v1mtl.common.tables import write_csv
 
     if not 0 < args.top_fraction < 1:
         raise InputError(f"must be in (0, 1), got {args.top_fraction}", field="--top-fraction")

@@ -32,8 +32,13 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from v1mtl.atomic import write_json
-    from v1mtl.data.builtin import GENERATOR_VERSION, make_builtin, save_example_grid, write_image_folder
+    from v1mtl.common.atomic import write_json
+    from v1mtl.data.images.builtin import (
+        GENERATOR_VERSION,
+        make_builtin,
+        save_example_grid,
+        write_image_folder,
+    )
 
     out = Path(args.out)
     config = {

@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     from v1mtl.analysis import plots
     from v1mtl.analysis.records import write_protocol
-    from v1mtl.analysis.tables import write_csv
-    from v1mtl.atomic import write_json
+    from v1mtl.common.atomic import write_json
+    from v1mtl.common.tables import write_csv
     from v1mtl.evaluate import brain_vs_robustness as bvr
 
     out = Path(args.out)

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from v1mtl.analysis import layers, plots
     from v1mtl.analysis.records import write_protocol
-    from v1mtl.config import config_to_dict, load_config
+    from v1mtl.common.config import config_to_dict, load_config
     from v1mtl.evaluate import predictivity
     from v1mtl.neural_model.fit import FitNeuralConfig
 

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 
 GROUP = "evaluate"
 

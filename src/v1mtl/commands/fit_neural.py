@@ -9,7 +9,7 @@ PRESET_PREFIX = "fit-neural"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from v1mtl.config import add_config_arguments
+    from v1mtl.common.config import add_config_arguments
 
     p = sub.add_parser(
         "fit-neural",
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.config import config_from_args
+    from v1mtl.common.config import config_from_args
     from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
 
     cfg = config_from_args(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from v1mtl.config import add_config_arguments
+from v1mtl.common.config import add_config_arguments
 
 GROUP = None
 DEFAULT_PRESET = "quick"
@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.config import config_from_args
-    from v1mtl.errors import InputError
+    from v1mtl.common.config import config_from_args
+    from v1mtl.common.errors import InputError
     from v1mtl.study.config import StudyConfig
     from v1mtl.study.pipeline import run_study
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from v1mtl.data.simulation_config import SimulationConfig
+from v1mtl.simulator import SimulationConfig
 
 GROUP = None
 
@@ -55,7 +55,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     config.check()  # before the heavy imports, so a bad option fails at once
-    from v1mtl.data.simulate import simulate_to_folder
+    from v1mtl.simulator import simulate_to_folder
 
     created = simulate_to_folder(config, args.out, export_nnvision=args.export_nnvision)
     state = "wrote" if created else "kept the existing, identical"

@@ -13,7 +13,7 @@ PRESET_PREFIX = "train"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from v1mtl.config import add_config_arguments
+    from v1mtl.common.config import add_config_arguments
 
     p = sub.add_parser(
         "train",
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.config import config_from_args
+    from v1mtl.common.config import config_from_args
     from v1mtl.training.config import TrainConfig
     from v1mtl.training.trainer import train
 

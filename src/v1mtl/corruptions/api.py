@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from v1mtl.common.errors import InputError
 from v1mtl.corruptions import blur, digital, noise, spatter, weather
 from v1mtl.corruptions._jpeg import jpeg_roundtrip
 from v1mtl.corruptions._random import ImageRandom
 from v1mtl.corruptions.presets import ALL, COMMON, EXTRA, PRESETS, Preset
-from v1mtl.data.gray import rgb_to_gray_torch
-from v1mtl.errors import InputError
+from v1mtl.data.images.gray import rgb_to_gray_torch
 
 __all__ = ["corrupt", "names", "to_uint8", "PRESETS", "RELEASED_JPEG_QUALITY"]
 

@@ -20,8 +20,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from v1mtl import __version__
-from v1mtl.atomic import write_bytes, write_json, write_text
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_bytes, write_json, write_text
+from v1mtl.common.errors import InputError
 
 COMPLETE_MARKER = ".complete"
 CONFIG_NAME = "corrupt_config.json"
@@ -62,7 +62,7 @@ def resolve_corruptions(requested: list[str]) -> list[str]:
 
 def list_source(src: Path) -> list[Path]:
     """Image files under ``src/<class>/``, sorted by path."""
-    from v1mtl.data.image_decode import list_images
+    from v1mtl.data.images.decode import list_images
 
     if not src.is_dir():
         raise InputError("is not a folder", path=src)

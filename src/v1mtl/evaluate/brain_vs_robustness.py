@@ -8,7 +8,7 @@ Statistic: for every model, robustness = mean accuracy over all corruption x sev
 the Gaussian sweep left out) of one protocol; brain-likeness = the mean over neurons of a predictivity
 score (default the correlation to the trial average) at the best layer (selected on validation). The
 Spearman rank correlation across models comes with a percentile bootstrap CI that resamples models
-(``v1mtl.analysis.stats.bootstrap_spearman``). With few models the interval is wide; the output says
+(``v1mtl.common.stats.bootstrap_spearman``). With few models the interval is wide; the output says
 whether it excludes 0. The paper's claim is a positive relation (Safarani et al. 2021, abstract, result 3).
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.analysis.stats import DEFAULT_N_BOOT, bootstrap_spearman
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
+from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_spearman
 
 PREDICTIVITY_METRICS = ("corr_to_average", "test_corr", "feve")
 EXCLUDED = ("clean", "gaussian_sweep")

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from v1mtl.common.errors import InputError
 from v1mtl.corruptions import PRESETS, RELEASED_JPEG_QUALITY, corrupt, names, to_uint8
-from v1mtl.data.gray import rgb_to_gray_torch
 from v1mtl.data.images import ImageSplit
-from v1mtl.errors import InputError
+from v1mtl.data.images.gray import rgb_to_gray_torch
 from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP
 
 # The reference's validation-noise sweep (neural_cotraining ``validation_gauss``).

@@ -10,7 +10,7 @@ see docs/analyses.md):
    correlation). ``readout="ridge"``: a per-neuron ridge regression on the flattened activations
    (``v1mtl.evaluate.ridge_readout``), fast and training-free.
 3. Score on the repeated test images, per neuron: single-trial correlation, correlation to the trial
-   average, FEVE (``v1mtl.measures``), plus the noise ceiling (oracle correlation, explainable variance).
+   average, FEVE (``v1mtl.common.measures``), plus the noise ceiling (oracle correlation, explainable variance).
 4. Layer sweep: the best layer is the one with the highest mean validation correlation (never the test
    score, so the reported test score is not selected on the test set).
 Every row records the committed layer (name and ``k``) and the stimulus resolution: the dataset's pixels
@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 from v1mtl.analysis.layers import LoadedNetwork, frozen_trunk, resolve_layer, trunk_modules
-from v1mtl.analysis.tables import read_csv, write_csv
-from v1mtl.atomic import write_with
-from v1mtl.config import config_to_dict
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_with
+from v1mtl.common.config import config_to_dict
+from v1mtl.common.errors import InputError
+from v1mtl.common.tables import read_csv, write_csv
 
 READOUTS = ("gaussian", "ridge")
 CORE_KIND = "v1mtl-frozen-core"
@@ -109,7 +109,7 @@ def gaussian_layer(
 
 def ridge_layer(loaded: LoadedNetwork, layer: str | int, dataset, fit_cfg, progress: bool) -> LayerResult:
     """Ridge readouts on the frozen ``features[:k]`` (``v1mtl.evaluate.ridge_readout``)."""
-    from v1mtl.data.neural_preprocess import ImageStats
+    from v1mtl.data.neural import ImageStats
     from v1mtl.evaluate.ridge_readout import ridge_predictivity
     from v1mtl.neural_model.evaluate import summarize
 
@@ -149,8 +149,8 @@ def evaluate_predictivity(
     Writes ``scores.csv`` (one row per layer x neuron), ``layers.csv`` (one row per layer) and
     ``summary.json`` (all layers and the best one). Returns the summary.
     """
-    from v1mtl.atomic import write_json
-    from v1mtl.data.neural_io import read_v1
+    from v1mtl.common.atomic import write_json
+    from v1mtl.data.neural import read_v1
     from v1mtl.neural_model.fit import FitNeuralConfig
 
     if readout not in READOUTS:

@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP, RobustnessRow
 
 FAMILIES: dict[str, tuple[str, ...]] = {

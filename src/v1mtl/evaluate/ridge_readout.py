@@ -10,7 +10,7 @@ bioRxiv 407007). Protocol:
   (multiples of the mean eigenvalue of the training kernel) by the mean squared error on the validation
   image split (the error, not the correlation, because FEVE also scores the predictions' scale) (``split_image_ids``: 80/20, seed 1000, as the V1 model);
 - missing single-trial responses (NaN) are filled with the neuron's mean training response for fitting;
-- test scores use the repeated test images with ``v1mtl.measures``.
+- test scores use the repeated test images with ``v1mtl.common.measures``.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from v1mtl import measures
-from v1mtl.data.neural_preprocess import ImageStats, prepare_images
-from v1mtl.data.neural_split import SPLIT_SEED, TRAIN_FRACTION, split_image_ids
-from v1mtl.data.recordings import V1Dataset
+from v1mtl.common import measures
+from v1mtl.data.neural import ImageStats, V1Dataset, prepare_images
+from v1mtl.data.neural.split import SPLIT_SEED, TRAIN_FRACTION, split_image_ids
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from v1mtl.atomic import write_json
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_json
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.corrupted_sources import CorruptedSource
 from v1mtl.evaluate.robustness_metrics import score, select_reference, write_corruption_scores, write_summary
 from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from v1mtl.atomic import write_text
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_text
+from v1mtl.common.errors import InputError
 from v1mtl.evaluate.relative_robustness import relative_robustness, relative_sweep
 from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP, RobustnessRow, format_severity
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from v1mtl.atomic import write_bytes
+from v1mtl.common.atomic import write_bytes
 from v1mtl.evaluate.robustness_table import CLEAN, GAUSSIAN_SWEEP, RobustnessRow
 
 PANEL_COLUMNS = 5

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from v1mtl.atomic import write_text
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_text
+from v1mtl.common.errors import InputError
 
 COLUMNS = (
     "model",

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from v1mtl.errors import InputError
+from v1mtl.common.errors import InputError
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 
 KIND = "v1mtl-v1-model"

@@ -4,7 +4,7 @@ Validation: the mean over neurons of the Pearson correlation between prediction 
 over all validation trials (nnvision ``get_correlations``, the reference's early-stopping objective).
 Test, on the repeated test images: single-trial correlation, correlation to the trial
 average, FEVE, and the noise ceiling of every neuron (leave-one-out oracle correlation, explainable
-variance), all from ``v1mtl.measures``.
+variance), all from ``v1mtl.common.measures``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from v1mtl import measures
+from v1mtl.common import measures
 from v1mtl.models import MultiTaskNet
 
 SCORE_COLUMNS = ("test_corr", "corr_to_average", "feve", "oracle_corr", "explainable_variance")

@@ -37,9 +37,9 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from v1mtl.atomic import write_json, write_text, write_with
-from v1mtl.config import config_to_dict, load_config, save_config
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_json, write_text, write_with
+from v1mtl.common.config import config_to_dict, load_config, save_config
+from v1mtl.common.errors import InputError
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
 from v1mtl.neural_model.evaluate import SCORE_COLUMNS, summarize, test_scores, validation_correlation
@@ -52,7 +52,7 @@ MODEL = "model.pt"
 
 @dataclass
 class FitDataConfig:
-    """The V1 dataset and how its stimuli become network input (``v1mtl.data.neural_loaders``).
+    """The V1 dataset and how its stimuli become network input (``v1mtl.data.neural.loaders``).
 
     Attributes:
         path: the V1 dataset (any format ``read_v1`` knows); ``--data`` sets it.
@@ -184,7 +184,7 @@ def _reseed(loaders: dict, seed: int) -> None:
         generator = getattr(getattr(loader.sampler, "sampler", None), "generator", None)
         if generator is None:
             raise RuntimeError(
-                "train loaders must shuffle with a torch.Generator (v1mtl.data.neural_loaders)"
+                "train loaders must shuffle with a torch.Generator (v1mtl.data.neural.loaders)"
             )
         generator.manual_seed(seed + k)
 
@@ -251,7 +251,7 @@ def _train_epoch(
     n_train: dict[str, int],
 ) -> float:
     """One LongCycler pass; returns the mean loss per batch."""
-    from v1mtl.data.neural_loaders import round_robin
+    from v1mtl.data.neural.loaders import round_robin
 
     seed = _epoch_seed(cfg, epoch)
     torch.manual_seed(seed)
@@ -329,9 +329,8 @@ def fit_v1_model(
     end ``model.pt`` (best weights, see ``v1mtl.neural_model.checkpoint``), ``scores.csv`` (one row per
     neuron) and ``summary.json``. A finished run is reported and left as it is.
     """
-    from v1mtl.data.neural_io import read_v1
-    from v1mtl.data.neural_loaders import build_loaders
-    from v1mtl.data.neural_preprocess import ImageStats
+    from v1mtl.data.neural import ImageStats, read_v1
+    from v1mtl.data.neural.loaders import build_loaders
 
     cfg = copy.deepcopy(cfg)
     if dataset_path is not None:
@@ -511,7 +510,7 @@ def _ground_truth_ceiling(path: str, dataset, loaders) -> dict:
     """
     import numpy as np
 
-    from v1mtl import measures
+    from v1mtl.common import measures
 
     gt = Path(path) / "ground_truth"
     if not (gt / "test_rates.npy").is_file():

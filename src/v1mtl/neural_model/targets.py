@@ -3,7 +3,7 @@
 This makes the paper's ``mtl_monkey_dataset`` ("neural responses that were predicted by a single-task
 trained model on real monkey V1", neural_cotraining README): every image of a classification
 set gets the noise-free predicted response of every neuron, written as a native V1 dataset
-(``v1mtl.data.native``):
+(``v1mtl.data.neural.native``):
 
 - the classification train split gives the training trials, one per image;
 - the classification test split gives the test images, with one "repeat" (the prediction itself);
@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from v1mtl.atomic import atomic_folder
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import atomic_folder
+from v1mtl.common.errors import InputError
 
 CONTROLS = ("shuffled", "random")
 
@@ -56,8 +56,8 @@ class _Predictor:
             raise InputError("no such V1 model file or simulator folder", path=self.source)
 
     def _init_simulator(self) -> None:
-        from v1mtl.data.native import read_native
-        from v1mtl.data.v1_population import V1Population
+        from v1mtl.data.neural import read_native
+        from v1mtl.simulator import V1Population
 
         pop_file = self.source / "ground_truth" / "population.npz"
         if not pop_file.is_file():
@@ -140,8 +140,8 @@ def predict_targets(
     Returns False (and writes nothing) if ``out_dir`` already holds this exact dataset.
     """
     from v1mtl.data.images import BUILTIN_COUNTS, load_classification
-    from v1mtl.data.native import MANIFEST, write_native
-    from v1mtl.data.recordings import Session, V1Dataset
+    from v1mtl.data.neural import Session, V1Dataset
+    from v1mtl.data.neural.native import MANIFEST, write_native
 
     if control not in (None, *CONTROLS):
         raise InputError(f"must be one of {', '.join(CONTROLS)}, got {control!r}", field="control")

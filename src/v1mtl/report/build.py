@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.analysis.stats import t_mean
-from v1mtl.atomic import write_text
-from v1mtl.config import config_to_dict, load_config
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_text
+from v1mtl.common.config import config_to_dict, load_config
+from v1mtl.common.errors import InputError
+from v1mtl.common.stats import t_mean
 from v1mtl.evaluate.relative_robustness import FAMILIES, FAMILY_OF
 from v1mtl.report import claims as claims_mod
 from v1mtl.report import differences, figures, relative, steps

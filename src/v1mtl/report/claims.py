@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.analysis.stats import Estimate, bootstrap_spearman, ols, paired_bootstrap_difference, t_mean
+from v1mtl.common.stats import Estimate, bootstrap_spearman, ols, paired_bootstrap_difference, t_mean
 from v1mtl.report.collect import RunResult
 from v1mtl.report.differences import by_seed, paired_seed_difference
 

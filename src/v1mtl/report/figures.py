@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from v1mtl.analysis.stats import t_mean  # noqa: E402
-from v1mtl.atomic import write_bytes  # noqa: E402
+from v1mtl.common.atomic import write_bytes  # noqa: E402
+from v1mtl.common.stats import t_mean  # noqa: E402
 from v1mtl.report.collect import RunResult  # noqa: E402
 from v1mtl.report.differences import METRICS, PairedDifference, by_pair  # noqa: E402
 

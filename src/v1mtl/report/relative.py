@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from v1mtl.analysis.stats import Estimate, t_mean
-from v1mtl.analysis.tables import write_csv as write_table
+from v1mtl.common.stats import Estimate, t_mean
+from v1mtl.common.tables import write_csv as write_table
 from v1mtl.evaluate.relative_robustness import FAMILIES
 from v1mtl.report.collect import RunResult
 

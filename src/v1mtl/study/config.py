@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from v1mtl.config import apply_dotted, config_from_dict, config_to_dict
-from v1mtl.data.simulation_config import SimulationConfig
-from v1mtl.errors import InputError
+from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
+from v1mtl.common.errors import InputError
 from v1mtl.neural_model.fit import FitNeuralConfig
+from v1mtl.simulator import SimulationConfig
 from v1mtl.training.config import CONDITIONS, Condition, TrainConfig
 
 

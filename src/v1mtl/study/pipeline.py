@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from v1mtl.config import save_config
+from v1mtl.common.config import save_config
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.plan import build_plan
 from v1mtl.study.runner import run_units

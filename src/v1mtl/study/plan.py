@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from v1mtl.config import config_to_dict, save_config
-from v1mtl.errors import InputError
+from v1mtl.common.config import config_to_dict, save_config
+from v1mtl.common.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
 from v1mtl.training.config import TrainConfig
@@ -160,7 +160,7 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
         settings = {"simulate": config_to_dict(cfg.v1.simulate)}
 
         def run(folder: Path) -> None:
-            from v1mtl.data.simulate import simulate_to_folder
+            from v1mtl.simulator import simulate_to_folder
 
             simulate_to_folder(cfg.v1.simulate, folder / "data", progress=cfg.progress)
 
@@ -171,8 +171,7 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
         settings = {"path": str(source.resolve()), "format": cfg.v1.format, "stamp": _stamp(source)}
 
         def run(folder: Path) -> None:
-            from v1mtl.data.native import write_native
-            from v1mtl.data.neural_io import read_v1
+            from v1mtl.data.neural import read_v1, write_native
 
             write_native(read_v1(source, cfg.v1.format), folder / "data")
 

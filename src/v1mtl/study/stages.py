@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from v1mtl import atomic
+from v1mtl.common import atomic
 
 DONE_FILE = ".done.json"
 STARTED_FILE = ".fingerprint.json"

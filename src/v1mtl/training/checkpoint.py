@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from v1mtl.atomic import write_with
-from v1mtl.config import config_from_dict
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_with
+from v1mtl.common.config import config_from_dict
+from v1mtl.common.errors import InputError
 from v1mtl.models import MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import model_config_from_dict
 from v1mtl.training.config import TrainConfig

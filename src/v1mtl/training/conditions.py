@@ -15,10 +15,10 @@ from pathlib import Path
 
 import torch
 
-from v1mtl.config import load_config
-from v1mtl.data.native import MANIFEST, read_native
-from v1mtl.data.recordings import V1Dataset
-from v1mtl.errors import InputError
+from v1mtl.common.config import load_config
+from v1mtl.common.errors import InputError
+from v1mtl.data.neural import V1Dataset
+from v1mtl.data.neural.native import MANIFEST, read_native
 from v1mtl.training import distributed
 from v1mtl.training.checkpoint import NETWORK_KIND, read_checkpoint, resolve_checkpoint
 from v1mtl.training.config import TrainConfig

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from v1mtl.common.errors import InputError
 from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD
-from v1mtl.errors import InputError
 from v1mtl.models import ModelConfig
 
 Condition = Literal["baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle"]
@@ -35,7 +35,7 @@ class DataConfig:
     """The classification task.
 
     Attributes:
-        source: ``"builtin"`` or a TinyImageNet-200 root / image folder (``v1mtl.data.images``).
+        source: ``"builtin"`` or a TinyImageNet-200 root / image folder (``v1mtl.data.images.types``).
         image_size: image side in pixels (64 for TinyImageNet).
         split_seed: seed of the train/validation split (1000 in the reference) and of the built-in set.
         builtin_counts: ``[train, val, test]`` image counts of the built-in set.

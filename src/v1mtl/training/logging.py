@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from v1mtl.atomic import write_text
+from v1mtl.common.atomic import write_text
 
 METRICS = "metrics.jsonl"
 TENSORBOARD = "tensorboard"

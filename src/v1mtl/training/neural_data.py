@@ -4,7 +4,7 @@ The targets are a native V1 dataset (images = classification images, responses =
 images are normalized with the classification statistics (the reference normalizes its MTL neural sets with
 the TinyImageNet gray stats, nntransfer_recipes ``mtl_models.py``); training trials are split 80/20 by
 image id with seed 1000
-(``split_image_ids``). Datasets come from ``v1mtl.data.neural_loaders.session_datasets``; the targets'
+(``split_image_ids``). Datasets come from ``v1mtl.data.neural.loaders.session_datasets``; the targets'
 test images (the classification test split) give the test correlation of ``final.json``.
 
 ``standardize=True`` z-scores every neuron's targets with the mean and standard deviation of its training
@@ -27,10 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from v1mtl.data.neural_loaders import ResponseDataset, session_datasets
-from v1mtl.data.neural_preprocess import ImageStats, prepare_images
-from v1mtl.data.neural_split import split_image_ids
-from v1mtl.data.recordings import V1Dataset
+from v1mtl.data.neural import ImageStats, V1Dataset, prepare_images, split_image_ids
+from v1mtl.data.neural.loaders import ResponseDataset, session_datasets
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 

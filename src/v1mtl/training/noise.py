@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
-from v1mtl.data.gray import LUMA_WEIGHTS
+from v1mtl.data.images.gray import LUMA_WEIGHTS
 
 GRAY_NOISE_FACTOR = math.sqrt(sum(w * w for w in LUMA_WEIGHTS))
 

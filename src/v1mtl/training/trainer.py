@@ -22,11 +22,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from v1mtl.atomic import write_json
-from v1mtl.config import config_to_dict, save_config
-from v1mtl.data.classification_loader import iterate_batches
-from v1mtl.data.images import ClassificationData, ImageSplit, load_classification
-from v1mtl.errors import InputError
+from v1mtl.common.atomic import write_json
+from v1mtl.common.config import config_to_dict, save_config
+from v1mtl.common.errors import InputError
+from v1mtl.data.images import ClassificationData, ImageSplit, iterate_batches, load_classification
 from v1mtl.models import build_network
 from v1mtl.training import distributed
 from v1mtl.training.checkpoint import (

@@ -11,9 +11,8 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from v1mtl.data.classification_loader import iterate_batches
-from v1mtl.data.images import ImageSplit
-from v1mtl.measures import corr
+from v1mtl.common.measures import corr
+from v1mtl.data.images import ImageSplit, iterate_batches
 from v1mtl.models import MultiTaskNet
 from v1mtl.training.distributed import DistInfo, all_sum
 from v1mtl.training.neural_data import NeuralTask, epoch_generator, eval_batches

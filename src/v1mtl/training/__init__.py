@@ -1,0 +1,1 @@
+"""One co-training run: config, data, objective, trainer, checkpoints."""
