@@ -1,9 +1,10 @@
 import torch
 from torch import nn
 
-from v1mtl.analysis.layers import LoadedNetwork, frozen_trunk
 from v1mtl.evaluate.predictivity import core_state_dict
 from v1mtl.models import ModelConfig, build_network
+from v1mtl.models.trunk import frozen_trunk
+from v1mtl.training.checkpoint import LoadedNetwork
 
 CFG = ModelConfig(arch="vgg11", width=0.0625, hidden=16)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from v1mtl.analysis.layers import LoadedNetwork, frozen_trunk, load_network, parse_layer
 from v1mtl.analysis.reconstruction import FeatureFn
 from v1mtl.common.errors import InputError
+from v1mtl.models.trunk import frozen_trunk, parse_layer
+from v1mtl.training.checkpoint import LoadedNetwork, load_network
 
 
 def load_networks(checkpoints: Sequence[str], names: Sequence[str] | None) -> list[LoadedNetwork]:

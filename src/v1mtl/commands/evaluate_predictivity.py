@@ -54,11 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.analysis import layers, plots
+    from v1mtl.analysis import plots
     from v1mtl.analysis.records import write_protocol
     from v1mtl.common.config import config_to_dict, load_config
     from v1mtl.evaluate import predictivity
+    from v1mtl.models.trunk import parse_layer
     from v1mtl.neural_model.fit import FitNeuralConfig
+    from v1mtl.training.checkpoint import load_network
 
     fit_cfg = load_config(
         FitNeuralConfig,
@@ -66,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         args.overrides,
         flags={"training.max_epochs": args.max_epochs, "seed": args.seed},
     )
-    loaded = layers.load_network(args.checkpoint, args.name, device=args.device)
-    wanted = [layers.parse_layer(x) for x in args.layers] if args.layers else None
+    loaded = load_network(args.checkpoint, args.name, device=args.device)
+    wanted = [parse_layer(x) for x in args.layers] if args.layers else None
     summary = predictivity.evaluate_predictivity(
         loaded,
         args.neural,

@@ -155,22 +155,20 @@ def _evaluate(args: argparse.Namespace) -> tuple[Path, str | None, str | None]:
 
 def _load_model(ckpt: str, name: str | None, device: str) -> tuple[Any, dict[str, Any]]:
     from v1mtl.evaluate.robustness import UnitRangeClassifier
-    from v1mtl.training.checkpoint import load_trained_network
+    from v1mtl.training.checkpoint import load_network
 
-    net, cfg, extras = load_trained_network(ckpt, device=device)
-    if net.classifier is None:
+    loaded = load_network(ckpt, name, device=device)
+    if loaded.net.classifier is None:
         raise InputError("this network has no classification branch", path=ckpt, field="classifier")
-    norm = extras.get("normalization") or {"mean": cfg.data.mean, "std": cfg.data.std}
-    path = Path(extras["path"])
     info = {
-        "name": name or path.parent.name,
-        "path": str(path),
-        "normalization": norm,
-        "class_names": list(extras.get("class_names") or []),
-        "image_size": int(extras.get("image_size") or cfg.data.image_size),
-        "data": cfg.data,
+        "name": loaded.name,
+        "path": loaded.path,
+        "normalization": {"mean": loaded.mean, "std": loaded.std},
+        "class_names": loaded.class_names,
+        "image_size": loaded.image_size,
+        "data": loaded.config.data,
     }
-    return UnitRangeClassifier(net, norm["mean"], norm["std"]), info
+    return UnitRangeClassifier(loaded.net, loaded.mean, loaded.std), info
 
 
 def _split_list(text: str, field: str, cast: type) -> list:

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from v1mtl.common.config import config_from_args
     from v1mtl.common.errors import InputError
+    from v1mtl.report.build import write_report
     from v1mtl.study.config import StudyConfig
     from v1mtl.study.pipeline import run_study
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.preset is None and args.config is None:
         args.preset = DEFAULT_PRESET
     cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags={"device": args.device})
-    report, table = run_study(cfg, args.out)
+    report, table = run_study(cfg, args.out, write_report)
     print("\n" + table)
     print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0

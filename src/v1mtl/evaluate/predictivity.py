@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from v1mtl.analysis.layers import LoadedNetwork, frozen_trunk, resolve_layer, trunk_modules
 from v1mtl.common.atomic import write_with
 from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.tables import read_csv, write_csv
+from v1mtl.models.trunk import frozen_trunk, resolve_layer, trunk_modules
+from v1mtl.training.checkpoint import LoadedNetwork
 
 READOUTS = ("gaussian", "ridge")
 CORE_KIND = "v1mtl-frozen-core"

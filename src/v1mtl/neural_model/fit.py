@@ -9,7 +9,7 @@ Protocol of the reference's ``neural_v1_model`` recipe (sinzlab/nntransfer_recip
 - sessions visited round-robin, one batch each, and one optimizer step per round (``LongCycler``);
 - Adam, lr 5e-4, weight decay 5e-4; ReduceLROnPlateau on the validation correlation (mode max, factor 0.5,
   patience 5, relative threshold 1e-6, min lr 1e-4) and early stopping on it (patience 5, 5 restore-best
-  rounds, ``v1mtl.training.early_stopping``), at most 150 epochs (``trainer/early_stopping.py``);
+  rounds, ``v1mtl.fitting.early_stopping``), at most 150 epochs (``trainer/early_stopping.py``);
 - readout biases start at the mean response of each session's first training batch (``models/mtl_vgg.py``).
 
 With ``core_from`` the trunk comes from a trained network and only fresh readouts are fitted when
@@ -40,11 +40,11 @@ from tqdm import tqdm
 from v1mtl.common.atomic import write_json, write_text, write_with
 from v1mtl.common.config import config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
+from v1mtl.fitting.early_stopping import EarlyStopping
+from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
 from v1mtl.neural_model.evaluate import SCORE_COLUMNS, summarize, test_scores, validation_correlation
-from v1mtl.training.early_stopping import EarlyStopping
-from v1mtl.training.losses import poisson_loss, scaled_poisson_loss
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"

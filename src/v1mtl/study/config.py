@@ -17,6 +17,9 @@ from v1mtl.neural_model.fit import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
 from v1mtl.training.config import CONDITIONS, Condition, TrainConfig
 
+# the resolved config of a study, saved in its folder
+STUDY_CONFIG = "study.yaml"
+
 
 @dataclass
 class V1Source:

@@ -1,4 +1,8 @@
-"""``run_study``: the whole paper pipeline as resumable stages, ending with the report."""
+"""``run_study``: the whole paper pipeline as resumable stages, ending with the report.
+
+The report reads a study's plan and results, so it comes after the study in the stage order; the caller
+hands its writer in (``v1mtl.commands.run`` passes ``v1mtl.report.build.write_report``).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 from v1mtl.common.config import save_config
-from v1mtl.study.config import StudyConfig
-from v1mtl.study.plan import build_plan
+from v1mtl.study.config import STUDY_CONFIG, StudyConfig
+from v1mtl.study.plan import StudyPlan, build_plan
 from v1mtl.study.runner import run_units
 
-STUDY_CONFIG = "study.yaml"
+ReportWriter = Callable[[Path, StudyPlan], tuple[Path, str]]
 
 
 def run_study(
-    cfg: StudyConfig, out_dir: str | Path, *, log: Callable[[str], None] = print
+    cfg: StudyConfig, out_dir: str | Path, write_report: ReportWriter, *, log: Callable[[str], None] = print
 ) -> tuple[Path, str]:
     """Run (or resume) the study of ``cfg`` in ``out_dir``; return the report path and its summary table.
+
+    ``write_report(study_dir, plan)`` writes the report as the study's last unit and returns its path and
+    summary table.
 
     The resolved config is saved as ``study.yaml``; a unit whose settings are unchanged since it finished is
     skipped, so rerunning a finished study only rewrites nothing, and a changed setting reruns what depends on it.
     """
-    from v1mtl.report.build import write_report
-
     cfg.validate()
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ Files in a run folder (all written atomically; every ``.pt`` loads with ``torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import torch
 from v1mtl.common.atomic import write_with
 from v1mtl.common.config import config_from_dict
 from v1mtl.common.errors import InputError
-from v1mtl.models import MultiTaskNet, build_network
+from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import model_config_from_dict
 from v1mtl.training.config import TrainConfig
 
@@ -107,3 +108,48 @@ def load_trained_network(
     extras["sessions"] = sessions
     extras["path"] = str(path)
     return net, cfg, extras
+
+
+@dataclass
+class LoadedNetwork:
+    """A trained network with what the evaluations and analyses need to feed it.
+
+    Attributes:
+        net: the network (eval mode).
+        model_cfg: its architecture.
+        mean, std: input normalization in [0, 1] pixel units.
+        image_size: side of the classification images it was trained on.
+        path: the checkpoint file.
+        name: a short label for tables and figures.
+        config: the run's whole training config.
+        class_names: the classification classes, index = label (empty if the checkpoint has none).
+    """
+
+    net: MultiTaskNet
+    model_cfg: ModelConfig
+    mean: float
+    std: float
+    image_size: int
+    path: str
+    name: str
+    config: TrainConfig | None = None
+    class_names: list[str] = field(default_factory=list)
+
+
+def load_network(ckpt: str | Path, name: str | None = None, device: str = "cpu") -> LoadedNetwork:
+    """Load a trained network (``load_trained_network``) with what the evaluations and analyses need."""
+    net, cfg, extras = load_trained_network(ckpt, device=device)
+    norm = extras.get("normalization") or {"mean": cfg.data.mean, "std": cfg.data.std}
+    path = Path(extras["path"])
+    default_name = path.parent.name if path.name in ("best.pt", "last.pt") else path.stem
+    return LoadedNetwork(
+        net=net,
+        model_cfg=cfg.model,
+        mean=float(norm["mean"]),
+        std=float(norm["std"]),
+        image_size=int(extras.get("image_size") or cfg.data.image_size),
+        path=str(path),
+        name=name or default_name,
+        config=cfg,
+        class_names=list(extras.get("class_names") or []),
+    )

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from v1mtl.fitting.losses import LearnedLossWeight, masked_mse, poisson_loss
 from v1mtl.models import MultiTaskNet
-from v1mtl.training.losses import LearnedLossWeight, masked_mse, poisson_loss
 
 Weighting = Literal["learned", "learned-neural", "fixed", "none"]
 WEIGHTINGS: tuple[str, ...] = Weighting.__args__

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import torch
 
+from v1mtl.fitting.early_stopping import EarlyStopping
 from v1mtl.training.config import TrainConfig
-from v1mtl.training.early_stopping import EarlyStopping
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:

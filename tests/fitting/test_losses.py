@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from v1mtl.training.losses import LearnedLossWeight, masked_mse, poisson_loss, scaled_poisson_loss
+from v1mtl.fitting.losses import LearnedLossWeight, masked_mse, poisson_loss, scaled_poisson_loss
 
 PRED = torch.tensor([[1.0, 2.0], [0.5, 4.0]])
 TARGET = torch.tensor([[2.0, 0.0], [1.0, 3.0]])

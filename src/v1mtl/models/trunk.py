@@ -7,9 +7,6 @@ is the network's ``shared`` block followed by its ``unshared`` block; both keep 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import torch
 from torch import nn
 
@@ -81,44 +78,3 @@ def frozen_trunk(net: MultiTaskNet, model_cfg: ModelConfig, layer: str | int) ->
     """
     k, name = resolve_layer(net, model_cfg, layer)
     return FrozenTrunk(trunk_modules(net)[:k], in_channels=net.in_channels), k, name
-
-
-@dataclass
-class LoadedNetwork:
-    """A trained network with what the analyses need to feed it.
-
-    Attributes:
-        net: the network (eval mode).
-        model_cfg: its architecture.
-        mean, std: input normalization in [0, 1] pixel units.
-        image_size: side of the classification images it was trained on.
-        path: the checkpoint file.
-        name: a short label for tables and figures.
-    """
-
-    net: MultiTaskNet
-    model_cfg: ModelConfig
-    mean: float
-    std: float
-    image_size: int
-    path: str
-    name: str
-
-
-def load_network(ckpt: str | Path, name: str | None = None, device: str = "cpu") -> LoadedNetwork:
-    """Load a trained network (``v1mtl.training.checkpoint.load_trained_network``) for analysis."""
-    from v1mtl.training.checkpoint import load_trained_network
-
-    net, cfg, extras = load_trained_network(ckpt, device=device)
-    norm = extras.get("normalization") or {"mean": cfg.data.mean, "std": cfg.data.std}
-    path = Path(extras["path"])
-    default_name = path.parent.name if path.name in ("best.pt", "last.pt") else path.stem
-    return LoadedNetwork(
-        net=net,
-        model_cfg=cfg.model,
-        mean=float(norm["mean"]),
-        std=float(norm["std"]),
-        image_size=int(extras.get("image_size") or cfg.data.image_size),
-        path=str(path),
-        name=name or default_name,
-    )
