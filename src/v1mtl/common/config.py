@@ -126,19 +126,27 @@ def save_config(cfg: Any, path: str | Path) -> None:
     write_text(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False))
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, *, preset_prefix: str) -> None:
-    """Add the arguments every config-taking command shares: ``CONFIG``, ``--preset``, ``--set``.
+def add_config_arguments(
+    parser: argparse.ArgumentParser, *, preset_prefix: str | None, positional: bool = True
+) -> None:
+    """Add the arguments every config-taking command shares: ``CONFIG`` (or ``--config``), ``--preset``, ``--set``.
 
-    ``--preset NAME`` selects ``presets/<preset_prefix>-NAME.yaml``.
+    ``--preset NAME`` selects ``presets/<preset_prefix>-NAME.yaml`` (no ``--preset`` when ``preset_prefix`` is
+    None). Commands whose positional arguments are inputs (checkpoints) take the file as ``--config`` instead.
     """
-    parser.add_argument("config", nargs="?", default=None, help="YAML config file (optional)")
-    names = available_presets(preset_prefix)
-    parser.add_argument(
-        "--preset",
-        choices=names or None,
-        default=None,
-        help=f"start from a bundled preset ({', '.join(names) or 'none'}); the config file and --set apply on top",
-    )
+    if positional:
+        parser.add_argument("config", nargs="?", default=None, help="YAML config file (optional)")
+    else:
+        parser.add_argument("--config", default=None, metavar="YAML", help="YAML config file (optional)")
+    if preset_prefix is not None:
+        names = available_presets(preset_prefix)
+        parser.add_argument(
+            "--preset",
+            choices=names or None,
+            default=None,
+            help=f"start from a bundled preset ({', '.join(names) or 'none'}); the config file and --set apply "
+            "on top",
+        )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -153,7 +161,7 @@ def config_from_args(
     schema: type[T],
     args: argparse.Namespace,
     *,
-    preset_prefix: str,
+    preset_prefix: str | None = None,
     flags: Mapping[str, Any] | None = None,
 ) -> T:
     """Build the config of a command from the arguments added by ``add_config_arguments``.
@@ -161,7 +169,8 @@ def config_from_args(
     ``flags`` maps dotted keys to values of dedicated command-line flags (``{"device": args.device}``);
     those that are not None are applied after every ``--set``.
     """
-    preset = None if args.preset is None else f"{preset_prefix}-{args.preset}"
+    chosen = getattr(args, "preset", None)
+    preset = None if chosen is None else f"{preset_prefix}-{chosen}"
     return load_config(schema, args.config, args.overrides, preset, flags=flags)
 
 
