@@ -9,9 +9,9 @@ import torch
 from train_fixtures import tiny_config, tiny_targets
 
 from v1mtl.common.errors import InputError
+from v1mtl.fitting.metrics_log import read_metrics
 from v1mtl.training import trainer as trainer_module
 from v1mtl.training.checkpoint import load_trained_network, read_checkpoint
-from v1mtl.training.logging import read_metrics
 from v1mtl.training.trainer import Trainer, train
 
 

@@ -41,7 +41,9 @@ from v1mtl.common.atomic import write_json, write_text, write_with
 from v1mtl.common.config import config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.fitting.early_stopping import EarlyStopping
+from v1mtl.fitting.loop import RestoreBestLoop
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
+from v1mtl.fitting.metrics_log import MetricsLog
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
 from v1mtl.neural_model.evaluate import SCORE_COLUMNS, summarize, test_scores, validation_correlation
@@ -297,14 +299,6 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     write_with(path, lambda fh: torch.save(state, fh))
 
 
-def _write_metrics(out: Path, history: list[dict]) -> None:
-    write_text(out / "metrics.jsonl", "".join(_json_line(h) for h in history))
-
-
-def _json_line(obj: dict) -> str:
-    return json.dumps(obj) + "\n"
-
-
 def _write_scores(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["session", "neuron", *SCORE_COLUMNS], lineterminator="\n")
@@ -391,22 +385,26 @@ def fit_v1_model(
     stopper = EarlyStopping(
         patience=t.patience, threshold=t.threshold, rounds=t.rounds, max_epochs=t.max_epochs
     )
+    loop = RestoreBestLoop(
+        stopper,
+        snapshot=lambda: {"net": net.state_dict()},
+        restore=lambda best: net.load_state_dict(best["net"]),
+        plateau=scheduler,
+    )
 
     if state is None:
         _reseed(loaders.train, _epoch_seed(cfg, 1))
         _init_biases(net, loaders.train, dev)
         initial = validation_correlation(net, loaders.validation, dev, cfg.bf16)
-        stopper.start(initial)
-        best_state = copy.deepcopy(net.state_dict())
+        loop.start(initial)
         history: list[dict] = [{"epoch": 0, "val_corr": initial, "lr": t.lr}]
         epoch = 0
     else:
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        stopper.load_state_dict(state["stopper"])
+        loop.load_state_dict({"stopper": state["stopper"], "best": {"net": state["best_state"]}})
         stopper.max_epochs = t.max_epochs
-        best_state = state["best_state"]
         history = state["history"]
         epoch = state["epoch"]
         if state["stopped_early"]:
@@ -427,15 +425,7 @@ def fit_v1_model(
             start = time.perf_counter()
             train_loss = _train_epoch(net, loaders, optimizer, cfg, epoch, dev, n_train)
             val = validation_correlation(net, loaders.validation, dev, cfg.bf16)
-            scheduler.step(val if math.isfinite(val) else -math.inf)
-            round_before = stopper.round
-            improved, decision = stopper.update(val)
-            if improved:
-                best_state = copy.deepcopy(net.state_dict())
-            if stopper.round > round_before:
-                # a round ended (even if max_epochs ends training in the same epoch, so that a run
-                # continued with a larger max_epochs matches an uninterrupted one)
-                net.load_state_dict(best_state)
+            improved, decision = loop.end_epoch(val)
             stopped_early = stopper.round >= t.rounds or not math.isfinite(val)
             history.append(
                 {
@@ -457,18 +447,18 @@ def fit_v1_model(
                     "scheduler": scheduler.state_dict(),
                     "stopper": stopper.state_dict(),
                     "stopped_early": stopped_early,
-                    "best_state": best_state,
+                    "best_state": loop.best["net"],
                     "history": history,
                     "resumable_config": _resumable_view(cfg),
                 },
             )
-            _write_metrics(out, history)
+            MetricsLog(out, enabled=True, tensorboard=False).write(history)
             epoch_bar.update(1)
             epoch_bar.set_postfix(val_corr=f"{val:.3f}", best=f"{stopper.best_score:.3f}")
         epoch_bar.close()
 
-    net.load_state_dict(best_state)
-    _write_metrics(out, history)
+    loop.finish()
+    MetricsLog(out, enabled=True, tensorboard=False).write(history)
     rows = test_scores(net, loaders.test, dev, cfg.bf16)
     _write_scores(out / "scores.csv", rows)
     summary = summarize(rows) | {

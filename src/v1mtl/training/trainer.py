@@ -10,7 +10,6 @@ run prints so and does nothing.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from contextlib import nullcontext
@@ -26,6 +25,8 @@ from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_to_dict, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.data.images import ClassificationData, ImageSplit, iterate_batches, load_classification
+from v1mtl.fitting.loop import RestoreBestLoop
+from v1mtl.fitting.metrics_log import MetricsLog
 from v1mtl.models import build_network
 from v1mtl.training import distributed
 from v1mtl.training.checkpoint import (
@@ -41,7 +42,6 @@ from v1mtl.training.conditions import prepare_targets
 from v1mtl.training.config import TrainConfig
 from v1mtl.training.convergence import convergence
 from v1mtl.training.distributed import DistInfo
-from v1mtl.training.logging import MetricsLog
 from v1mtl.training.neural_data import (
     NeuralTask,
     build_neural_task,
@@ -159,9 +159,18 @@ class Trainer:
         self.optimizer = build_optimizer(self.objective.parameters(), cfg)
         self.scheduler = build_scheduler(self.optimizer, cfg, self._steps_per_epoch())
         self.stopper = build_early_stopping(cfg)
+        # A round of patience ends by putting the best network weights back; the learned loss weights go
+        # on (docstring of ``v1mtl.fitting.early_stopping``) and are restored with the network at the end.
+        self.loop = RestoreBestLoop(
+            self.stopper,
+            snapshot=lambda: {
+                "net": self.net.state_dict(),
+                "loss_weights": self.objective.loss_weights.state_dict(),
+            },
+            restore=lambda best: self.net.load_state_dict(best["net"]),
+            plateau=None if steps_per_batch(cfg) else self.scheduler,
+        )
         self.history: list[dict[str, Any]] = []
-        self.best_state: dict[str, torch.Tensor] = {}
-        self.best_weights: dict[str, torch.Tensor] = {}
         self.model = self.objective
         if info.enabled:
             # A neural batch leaves the classification branch unused and vice versa.
@@ -241,18 +250,19 @@ class Trainer:
         if self.neural is not None:
             self._init_readout_bias()
         score, _ = self._validate()
-        self.stopper.start(score)
-        self.best_state = copy.deepcopy(self.net.state_dict())
-        self.best_weights = copy.deepcopy(self.objective.loss_weights.state_dict())
+        self.loop.start(score)
 
     def _resume(self, ckpt: dict[str, Any]) -> None:
         self.net.load_state_dict(ckpt["state_dict"])
         self.objective.loss_weights.load_state_dict(ckpt["loss_weights"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scheduler.load_state_dict(ckpt["scheduler"])
-        self.stopper.load_state_dict(ckpt["early_stopping"])
-        self.best_state = ckpt["best_state_dict"]
-        self.best_weights = ckpt["best_loss_weights"]
+        self.loop.load_state_dict(
+            {
+                "stopper": ckpt["early_stopping"],
+                "best": {"net": ckpt["best_state_dict"], "loss_weights": ckpt["best_loss_weights"]},
+            }
+        )
         self.history = list(ckpt["history"])
 
     def run(self) -> dict[str, Any]:
@@ -281,16 +291,9 @@ class Trainer:
         started = time.perf_counter()
         train_stats = self.train_epoch(epoch)
         val_acc, val_corr = self._validate()
-        if not steps_per_batch(self.cfg):
-            self.scheduler.step(val_acc)
-        improved, decision = self.stopper.update(val_acc)
-        if improved:
-            self.best_state = copy.deepcopy(self.net.state_dict())
-            self.best_weights = copy.deepcopy(self.objective.loss_weights.state_dict())
-            if self.info.is_main:
-                save_checkpoint(self.out / BEST, self._network_payload(epoch, val_acc))
-        if decision in ("restore", "stop"):
-            self.net.load_state_dict(self.best_state)
+        improved, decision = self.loop.end_epoch(val_acc)
+        if improved and self.info.is_main:
+            save_checkpoint(self.out / BEST, self._network_payload(epoch, val_acc))
         record: dict[str, Any] = {"epoch": epoch, "lr": self.optimizer.param_groups[0]["lr"], **train_stats}
         for task, s in self.objective.weight_values().items():
             record[f"weight_{task}"] = float(np.exp(s))
@@ -411,8 +414,8 @@ class Trainer:
             optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(),
             early_stopping=self.stopper.state_dict(),
-            best_state_dict=self.best_state,
-            best_loss_weights=self.best_weights,
+            best_state_dict=self.loop.best["net"],
+            best_loss_weights=self.loop.best["loss_weights"],
             history=self.history,
         )
         return payload
@@ -433,8 +436,8 @@ class Trainer:
 
     def _finish(self) -> dict[str, Any]:
         """Evaluate the best (= current) weights on the clean test split; write best.pt and final.json."""
-        self.net.load_state_dict(self.best_state)
-        self.objective.loss_weights.load_state_dict(self.best_weights)
+        self.loop.finish()
+        self.objective.loss_weights.load_state_dict(self.loop.best["loss_weights"])
         # Read the test split itself (the reference's HEAD returned the last validation score; see
         # docs/reference-implementation.md, 'Final score').
         test_acc, n_test = self._accuracy(self.data.test)
