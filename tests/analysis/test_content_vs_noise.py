@@ -9,7 +9,7 @@ from v1mtl.analysis.content_vs_noise import (
     run_content_vs_noise,
     summarize_content_vs_noise,
 )
-from v1mtl.analysis.reconstruction import ReconstructionConfig, gaussian_blur
+from v1mtl.analysis.reconstruction import ReconstructionSettings, gaussian_blur
 
 
 def _orthogonal_pair(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +65,7 @@ def test_identity_keeps_the_input_split_and_a_low_pass_network_prefers_content()
         noise_stds=(0.2,),
         mean=0.5,
         std=0.25,
-        recon=ReconstructionConfig(steps=150, lr=64.0, blur_sigma=0.0),
+        recon=ReconstructionSettings(steps=150, lr=64.0, blur_sigma=0.0),
         batch_size=4,
     )
     res = run_content_vs_noise(

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from v1mtl.analysis.reconstruction import (
-    ReconstructionConfig,
+    ReconstructionSettings,
     gaussian_blur,
     gaussian_kernel1d,
     project_norm,
@@ -52,7 +52,7 @@ def test_identity_network_reconstructs_the_image_at_its_own_norm(blur_sigma, ste
     target = _smooth_image(0) + pixel_noise * noise
     norm = float(target.norm())
     # loss = mean over 256 pixels; lr 64 makes each step move half-way to the target (no blur)
-    cfg = ReconstructionConfig(
+    cfg = ReconstructionSettings(
         steps=steps, lr=64.0 if blur_sigma == 0 else 120.0, blur_sigma=blur_sigma, seed=3
     )
     res = reconstruct(_identity, target, norm, cfg)
@@ -65,7 +65,7 @@ def test_identity_network_under_a_smaller_budget_gives_the_scaled_image():
     target = torch.cat([_smooth_image(1), _smooth_image(2)])
     budgets = 0.25 * target.flatten(1).norm(dim=1)
     budget = float(budgets.min())
-    res = reconstruct(_identity, target, budget, ReconstructionConfig(steps=80, lr=64.0, blur_sigma=0.0))
+    res = reconstruct(_identity, target, budget, ReconstructionSettings(steps=80, lr=64.0, blur_sigma=0.0))
     expected = target / target.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * budget
     np.testing.assert_allclose(res.images, expected.numpy(), atol=1e-3)
     assert res.loss_history.shape == (8, 2)
@@ -73,7 +73,7 @@ def test_identity_network_under_a_smaller_budget_gives_the_scaled_image():
 
 def test_batching_does_not_change_results():
     target = torch.cat([_smooth_image(1), _smooth_image(2)])
-    cfg = ReconstructionConfig(steps=20, lr=64.0, seed=7)
+    cfg = ReconstructionSettings(steps=20, lr=64.0, seed=7)
     both = reconstruct(_identity, target, 1.0, cfg).images
     first = reconstruct(_identity, target[:1], 1.0, cfg).images
     np.testing.assert_allclose(both[:1], first, atol=1e-6)
@@ -89,6 +89,6 @@ def test_budget_conversion_to_gray():
 
 def test_bad_settings_raise():
     with pytest.raises(ValueError, match="constraint"):
-        ReconstructionConfig(constraint="cube").validate()
+        ReconstructionSettings(constraint="cube").validate()
     with pytest.raises(ValueError, match="budget"):
         reconstruct(_identity, torch.zeros(1, 1, 4, 4), 0.0)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from v1mtl.analysis.reconstruction import ReconstructionConfig
+from v1mtl.analysis.reconstruction import ReconstructionSettings
 from v1mtl.analysis.saliency import SaliencySettings, auc, nss, run_saliency_sensitivity, summarize_saliency
 from v1mtl.analysis.sensitivity import jacobian_sensitivity, reconstruction_sensitivity
 
@@ -76,7 +76,7 @@ def test_run_ranks_a_network_that_looks_at_the_salient_spot_above_one_that_looks
         std=0.25,
         n_probes=4,
         budget=5.0,
-        recon=ReconstructionConfig(steps=100, lr=50.0),
+        recon=ReconstructionSettings(steps=100, lr=50.0),
         batch_size=2,
     )
     ids = [f"i{k}" for k in range(5)]

@@ -79,3 +79,33 @@ def test_unknown_layer_is_an_input_error(tmp_path, v1_folder, capsys):
     argv = ["evaluate", "predictivity", str(net), "--neural", str(v1_folder), "--out", str(tmp_path / "o")]
     assert main([*argv, "--layers", "relu7_7"]) == 2
     assert "relu7_7" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], 3),  # the fit file's limit, as before the command had --config
+        (["--set", "training.max_epochs=4"], 4),
+        (["--config", "pred.yaml"], 5),
+        (["--config", "pred.yaml", "--set", "max_epochs=6"], 6),
+        (["--config", "pred.yaml", "--set", "max_epochs=6", "--max-epochs", "7"], 7),
+    ],
+)
+def test_epoch_limit_precedence(tmp_path, v1_folder, flags, expected):
+    net = write_tiny_network(tmp_path / "baseline")
+    (tmp_path / "fit.yaml").write_text("training:\n  max_epochs: 3\n")
+    (tmp_path / "pred.yaml").write_text("max_epochs: 5\n")
+    out = tmp_path / "pred"
+    argv = [
+        "evaluate",
+        "predictivity",
+        str(net),
+        "--neural",
+        str(v1_folder),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    fit = ["--readout", "ridge", "--layers", "relu1_1", "--fit-config", str(tmp_path / "fit.yaml")]
+    assert main([*argv, *fit, *[f.replace("pred.yaml", str(tmp_path / "pred.yaml")) for f in flags]]) == 0
+    assert json.loads((out / "config.json").read_text())["fit"]["training"]["max_epochs"] == expected

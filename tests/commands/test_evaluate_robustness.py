@@ -9,66 +9,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from robustness_checkpoints import SIZE, builtin_run, make_run, private_cache, write_tinyimagenet  # noqa: F401
 
 from v1mtl.cli import main
-from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.data.images import load_classification
-from v1mtl.models import build_network
-from v1mtl.training.checkpoint import (
-    BEST,
-    FORMAT_VERSION,
-    NETWORK_KIND,
-    load_trained_network,
-    save_checkpoint,
-)
-from v1mtl.training.config import TrainConfig
+from v1mtl.training.checkpoint import load_trained_network
 
 # The images are deliberately smaller than the presets are calibrated for.
 pytestmark = pytest.mark.filterwarnings("ignore:preset .* is calibrated:UserWarning")
-
-SIZE = 32
-BUILTIN = ["data.source=builtin", f"data.image_size={SIZE}", "data.builtin_counts=[20,10,40]"]
-TINY_MODEL = ["model.arch=vgg11", "model.width=0.0625", "model.hidden=16"]
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("V1MTL_CACHE", str(tmp_path_factory.getbasetemp() / "v1mtl-cache"))
-
-
-def _make_run(run_dir, overrides, class_names, seed=0):
-    """A run folder with a best.pt of an untrained tiny network, in the trainer's documented format."""
-    cfg = load_config(TrainConfig, overrides=[*TINY_MODEL, *overrides])
-    torch.manual_seed(seed)
-    net = build_network(cfg.model, n_classes=len(class_names), sessions=None, image_size=SIZE)
-    # Calibrate BatchNorm on random images so that an untrained network's predictions vary between images.
-    net.train()
-    with torch.no_grad():
-        for _ in range(3):
-            net(torch.randn(32, 1, SIZE, SIZE))
-    net.eval()
-    payload = {
-        "kind": NETWORK_KIND,
-        "format_version": FORMAT_VERSION,
-        "model_config": config_to_dict(cfg.model),
-        "state_dict": net.state_dict(),
-        "n_classes": len(class_names),
-        "class_names": list(class_names),
-        "sessions": {},
-        "image_size": SIZE,
-        "neural_image_size": None,
-        "normalization": {"mean": cfg.data.mean, "std": cfg.data.std},
-        "config": config_to_dict(cfg),
-        "epoch": 1,
-        "val_accuracy": 0.0,
-    }
-    save_checkpoint(run_dir / BEST, payload)
-    return run_dir
-
-
-def _builtin_run(tmp_path, name="run_a", seed=0):
-    data = load_classification("builtin", size=SIZE, builtin_counts=[20, 10, 40])
-    return _make_run(tmp_path / name, BUILTIN, data.class_names, seed=seed)
 
 
 def _read(path):
@@ -86,7 +34,7 @@ def _direct_clean_accuracy(run_dir, split):
 
 
 def test_on_the_fly_run_writes_everything_and_resumes(tmp_path, capsys):
-    run = _builtin_run(tmp_path)
+    run = builtin_run(tmp_path)
     out = tmp_path / "eval"
     argv = ["evaluate", "robustness", str(run), "--out", str(out), "--preset", "tiny-imagenet"]
     argv += ["--corruptions", "contrast,gaussian_noise", "--severities", "1,5", "--batch-size", "16"]
@@ -120,7 +68,7 @@ def test_on_the_fly_run_writes_everything_and_resumes(tmp_path, capsys):
 
 
 def test_sweep_with_a_reference_checkpoint_and_combined_plots(tmp_path):
-    run_a, run_b = _builtin_run(tmp_path, "run_a", seed=0), _builtin_run(tmp_path, "run_b", seed=1)
+    run_a, run_b = builtin_run(tmp_path, "run_a", seed=0), builtin_run(tmp_path, "run_b", seed=1)
     out = tmp_path / "sweep"
     argv = ["evaluate", "robustness", str(run_a), "--out", str(out), "--source", "gaussian-sweep"]
     assert main([*argv, "--stds", "0,0.3", "--reference", str(run_b)]) == 0
@@ -165,7 +113,7 @@ def test_sweep_with_a_reference_checkpoint_and_combined_plots(tmp_path):
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, extra, message):
-    run = _builtin_run(tmp_path)
+    run = builtin_run(tmp_path)
     assert (
         main(["evaluate", "robustness", str(run), "--out", str(tmp_path / "o"), "--limit", "2", *extra]) == 2
     )
@@ -173,42 +121,11 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, extra, message):
     assert message in err and err.count("\n") == 1
 
 
-def _write_tinyimagenet(root, wnids, per_class=4):
-    rng = np.random.default_rng(0)
-    (root / "wnids.txt").parent.mkdir(parents=True)
-    (root / "wnids.txt").write_text("\n".join(wnids) + "\n")
-    (root / "words.txt").write_text("".join(f"{w}\tthing {w}, other\n" for w in wnids))
-    ann = []
-    for w in wnids:
-        (root / "train" / w / "images").mkdir(parents=True)
-        for i in range(per_class):
-            Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
-                root / "train" / w / "images" / f"{w}_{i}.JPEG"
-            )
-    (root / "val" / "images").mkdir(parents=True)
-    for j in range(per_class * len(wnids)):
-        name = f"val_{j}.JPEG"
-        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
-            root / "val" / "images" / name
-        )
-        ann.append(f"{name}\t{wnids[j % len(wnids)]}\t0\t0\t{SIZE}\t{SIZE}")
-    (root / "val" / "val_annotations.txt").write_text("\n".join(ann) + "\n")
-    for c in ("fog", "contrast"):
-        for s in (1, 2):
-            for w in wnids:
-                folder = root.parent / "tic" / c / str(s) / w
-                folder.mkdir(parents=True)
-                for i in range(3):
-                    img = rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
-                    Image.fromarray(img).save(folder / f"{i}.JPEG", quality=85)
-    return root
-
-
 def test_pre_rendered_and_rgb_on_the_fly_on_a_tinyimagenet_model(tmp_path):
     wnids = ["n01", "n02", "n03"]
-    tin = _write_tinyimagenet(tmp_path / "tin", wnids)
+    tin = write_tinyimagenet(tmp_path / "tin", wnids)
     data = load_classification(tin, size=SIZE)
-    run = _make_run(tmp_path / "tin_run", [f"data.source={tin}", f"data.image_size={SIZE}"], data.class_names)
+    run = make_run(tmp_path / "tin_run", [f"data.source={tin}", f"data.image_size={SIZE}"], data.class_names)
     out = tmp_path / "pre"
     argv = ["evaluate", "robustness", str(run), "--out", str(out), "--source", "pre-rendered"]
     assert main([*argv, "--tinyimagenet-c", str(tmp_path / "tic"), "--corruptions", "all"]) == 0

@@ -30,11 +30,14 @@ def test_a_changed_setting_still_changes_the_fingerprint(tmp_path: Path):
 
 
 def test_predictivity_follows_the_study_progress_setting(tmp_path: Path, monkeypatch):
-    commands: list[list[str]] = []
-    monkeypatch.setattr("v1mtl.study.plan.run_command", commands.append)
+    calls: list[dict] = []
+    monkeypatch.setattr(
+        "v1mtl.evaluate.predictivity_stage.run_predictivity_stage",
+        lambda *args, **kwargs: calls.append(kwargs),
+    )
     for progress in (True, False):
         cfg = load_config(StudyConfig, preset="study-smoke", overrides=[f"progress={str(progress).lower()}"])
         plan = build_plan(cfg, tmp_path / str(progress), log=lambda s: None)
         unit = next(u for u in plan.units if u.stage == "predictivity")
         unit.run(tmp_path / str(progress) / "predictivity")
-        assert ("--no-progress" in commands[-1]) is not progress
+        assert calls[-1]["progress"] is progress and calls[-1]["fit"] == cfg.fit

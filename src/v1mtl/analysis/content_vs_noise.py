@@ -27,7 +27,7 @@ import torch
 
 from v1mtl.analysis.reconstruction import (
     FeatureFn,
-    ReconstructionConfig,
+    ReconstructionSettings,
     reconstruct,
     sphere_norm_for_budget,
 )
@@ -97,7 +97,7 @@ class ContentNoiseSettings:
     noise_stds: Sequence[float] = (0.1, 0.2)
     mean: float = 0.0
     std: float = 1.0
-    recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
+    recon: ReconstructionSettings = field(default_factory=ReconstructionSettings)
     batch_size: int = 32
     seed: int = 0
     n_examples: int = 4
@@ -180,7 +180,7 @@ def _reconstruct_batched(
     recons, inits, finals = [], [], []
     for start in range(0, len(target), settings.batch_size):
         batch = torch.from_numpy(target[start : start + settings.batch_size, None])
-        cfg = ReconstructionConfig(**{**settings.recon.__dict__, "seed": settings.recon.seed + start})
+        cfg = ReconstructionSettings(**{**settings.recon.__dict__, "seed": settings.recon.seed + start})
         res = reconstruct(extractor, batch, norm, cfg, progress=progress, desc=desc)
         recons.append(res.images[:, 0])
         inits.append(res.initial_loss)

@@ -10,11 +10,13 @@ from v1mtl.models.trunk import frozen_trunk, parse_layer
 from v1mtl.training.checkpoint import LoadedNetwork, load_network
 
 
-def load_networks(checkpoints: Sequence[str], names: Sequence[str] | None) -> list[LoadedNetwork]:
-    """Load every checkpoint; names default to the run folders' names and must be unique."""
+def load_networks(
+    checkpoints: Sequence[str], names: Sequence[str] | None, device: str = "cpu"
+) -> list[LoadedNetwork]:
+    """Load every checkpoint onto ``device``; names default to the run folders' names and must be unique."""
     if names and len(names) != len(checkpoints):
         raise InputError(f"{len(names)} names for {len(checkpoints)} checkpoints", field="names")
-    loaded = [load_network(c, names[i] if names else None) for i, c in enumerate(checkpoints)]
+    loaded = [load_network(c, names[i] if names else None, device) for i, c in enumerate(checkpoints)]
     labels = [n.name for n in loaded]
     if len(set(labels)) != len(labels):
         raise InputError(f"model names repeat ({labels}); give --names", field="names")

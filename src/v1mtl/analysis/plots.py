@@ -123,24 +123,6 @@ def score_bars(summary: Sequence[dict], path: str | Path) -> None:
     save_figure(fig, path)
 
 
-def layer_sweep(layer_rows: Sequence[dict], path: str | Path) -> None:
-    """Validation and test scores of every layer."""
-    names = [r["layer"] for r in layer_rows]
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(3.0, 0.8 * len(names) + 1.5), 2.8))
-    for key, label in (
-        ("val_corr", "validation corr"),
-        ("test_corr_mean", "test corr"),
-        ("corr_to_average_mean", "corr to average"),
-        ("feve_mean", "FEVE"),
-    ):
-        ax.plot(x, [np.nan if r[key] is None else r[key] for r in layer_rows], marker="o", label=label)
-    ax.set_xticks(x, names, rotation=45, ha="right")
-    ax.set_ylabel("mean over neurons")
-    ax.legend(fontsize=7)
-    save_figure(fig, path)
-
-
 def brain_vs_robustness(points: Sequence[dict], x_key: str, y_key: str, path: str | Path, title: str) -> None:
     """Scatter of one point per model, labelled."""
     fig, ax = plt.subplots(figsize=(3.8, 3.2))

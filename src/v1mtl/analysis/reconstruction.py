@@ -33,7 +33,7 @@ CONSTRAINTS = ("sphere", "ball")
 
 
 @dataclass
-class ReconstructionConfig:
+class ReconstructionSettings:
     """Settings of one reconstruction run.
 
     Attributes:
@@ -53,7 +53,7 @@ class ReconstructionConfig:
     seed: int = 1000
     log_every: int = 10
 
-    def validate(self) -> ReconstructionConfig:
+    def validate(self) -> ReconstructionSettings:
         if self.steps < 1:
             raise ValueError(f"steps must be at least 1, got {self.steps}")
         if self.lr <= 0:
@@ -136,7 +136,7 @@ def reconstruct(
     extractor: FeatureFn,
     targets: torch.Tensor,
     budget: float,
-    cfg: ReconstructionConfig | None = None,
+    cfg: ReconstructionSettings | None = None,
     *,
     progress: bool = False,
     desc: str = "reconstruct",
@@ -146,7 +146,7 @@ def reconstruct(
     ``extractor`` must be deterministic (networks in eval mode) and is never updated; the reconstructions
     have the targets' shape and live in the same units.
     """
-    cfg = (cfg or ReconstructionConfig()).validate()
+    cfg = (cfg or ReconstructionSettings()).validate()
     if budget <= 0:
         raise ValueError(f"budget must be positive, got {budget}")
     targets = targets.detach()

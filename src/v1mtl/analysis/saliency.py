@@ -23,7 +23,12 @@ import torch
 from scipy import stats as sps
 from tqdm.auto import tqdm
 
-from v1mtl.analysis.reconstruction import FeatureFn, ReconstructionConfig, reconstruct, sphere_norm_for_budget
+from v1mtl.analysis.reconstruction import (
+    FeatureFn,
+    ReconstructionSettings,
+    reconstruct,
+    sphere_norm_for_budget,
+)
 from v1mtl.analysis.sensitivity import SENSITIVITY_METHODS, jacobian_sensitivity, reconstruction_sensitivity
 from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
 
@@ -79,7 +84,7 @@ class SaliencySettings:
     std: float = 1.0
     n_probes: int = 16
     budget: float = 20.0
-    recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
+    recon: ReconstructionSettings = field(default_factory=ReconstructionSettings)
     recon_smooth_sigma: float = 1.0
     top_fraction: float = 0.2
     batch_size: int = 32
@@ -99,7 +104,7 @@ def sensitivity_maps(
         if method == "jacobian":
             maps.append(jacobian_sensitivity(extractor, batch, settings.n_probes, settings.seed + start))
         elif method == "reconstruction":
-            cfg = ReconstructionConfig(**{**settings.recon.__dict__, "seed": settings.recon.seed + start})
+            cfg = ReconstructionSettings(**{**settings.recon.__dict__, "seed": settings.recon.seed + start})
             norm = sphere_norm_for_budget(settings.budget, channels=1)
             res = reconstruct(extractor, batch, norm, cfg)
             maps.append(reconstruction_sensitivity(res.images, settings.recon_smooth_sigma))

@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from v1mtl.analysis import plots
-    from v1mtl.analysis.records import write_protocol
     from v1mtl.common.atomic import write_json
     from v1mtl.common.tables import write_csv
     from v1mtl.evaluate import brain_vs_robustness as bvr
+    from v1mtl.evaluate.records import write_protocol
 
     out = Path(args.out)
     points, result = bvr.relate(

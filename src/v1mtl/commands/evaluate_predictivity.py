@@ -3,50 +3,57 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 GROUP = "evaluate"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from v1mtl.common.config import add_config_arguments
+
     p = sub.add_parser(
         "predictivity",
         help="fit fresh V1 readouts on a frozen trained trunk and score them, layer by layer",
         description=(
             "Freeze a trained network up to a layer (BatchNorm in eval mode), fit fresh per-session readouts "
             "on a V1 dataset and score them on the repeated test images (correlation, correlation to the "
-            "average, FEVE). Several --layers give a sweep; the best layer is chosen on validation."
+            "average, FEVE). Several --layers give a sweep; the best layer is chosen on validation. "
+            "--config is a YAML of v1mtl.evaluate.predictivity_stage.PredictivityConfig (layers, readout, "
+            "max_epochs, seed); a --set of one of those keys sets it, any other --set key sets the fit "
+            "settings (--set data.batch_size=64)."
         ),
     )
     p.add_argument("checkpoint", help="a training run folder or its best.pt")
     p.add_argument("--neural", required=True, help="the V1 dataset (any format 'v1mtl data inspect' knows)")
     p.add_argument("--out", required=True, help="output folder")
+    add_config_arguments(p, preset_prefix=None, positional=False)
     p.add_argument(
         "--layers",
         nargs="+",
         default=None,
-        help="layer names (relu3_1) or module counts k of features[:k]; default: the shared layer",
+        help="layer names (relu3_1) or module counts k of features[:k] (sets layers); default: the shared layer",
     )
     p.add_argument(
         "--readout",
         choices=("gaussian", "ridge"),
-        default="gaussian",
-        help="Gaussian readouts as the V1 model (default) or a fast ridge regression",
+        default=None,
+        help="Gaussian readouts as the V1 model (default) or a fast ridge regression (sets readout)",
     )
     p.add_argument("--name", default=None, help="model name in the tables (default: the run folder's name)")
     p.add_argument(
         "--fit-config", default=None, help="YAML of the V1 model fit (v1mtl.neural_model.fit.FitNeuralConfig)"
     )
     p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a fit setting, e.g. --set training.max_epochs=20",
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="epoch limit of each readout fit (sets max_epochs; default: the fit settings' training.max_epochs)",
     )
-    p.add_argument("--max-epochs", type=int, default=None, help="shortcut for --set training.max_epochs=N")
     p.add_argument(
-        "--seed", type=int, default=None, help="seed of the readout fit (default: the fit config's)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the readout fit (sets seed; default: the fit settings')",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -54,52 +61,57 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.analysis import plots
-    from v1mtl.analysis.records import write_protocol
-    from v1mtl.common.config import config_to_dict, load_config
-    from v1mtl.evaluate import predictivity
-    from v1mtl.models.trunk import parse_layer
-    from v1mtl.neural_model.fit import FitNeuralConfig
-    from v1mtl.training.checkpoint import load_network
+    import dataclasses
 
-    fit_cfg = load_config(
-        FitNeuralConfig,
-        args.fit_config,
-        args.overrides,
-        flags={"training.max_epochs": args.max_epochs, "seed": args.seed},
+    from v1mtl.common.config import config_from_args, load_config
+    from v1mtl.evaluate.predictivity_stage import PredictivityConfig, run_predictivity_stage
+    from v1mtl.neural_model.fit import FitNeuralConfig
+
+    keys = {f.name for f in dataclasses.fields(PredictivityConfig)}
+    own = [o for o in args.overrides if _key(o) in keys]
+    # every other --set is a fit setting, as it was before the command took a config of its own
+    fit = load_config(FitNeuralConfig, args.fit_config, [o for o in args.overrides if _key(o) not in keys])
+    cfg = config_from_args(
+        PredictivityConfig,
+        argparse.Namespace(config=args.config, overrides=own),
+        flags={
+            "layers": args.layers,
+            "readout": args.readout,
+            "max_epochs": args.max_epochs,
+            "seed": args.seed,
+        },
     )
-    loaded = load_network(args.checkpoint, args.name, device=args.device)
-    wanted = [parse_layer(x) for x in args.layers] if args.layers else None
-    summary = predictivity.evaluate_predictivity(
-        loaded,
+    if not _sets_max_epochs(args.config, own, args.max_epochs):
+        # the command's default limit is the fit settings' (--fit-config, --set training.max_epochs=N)
+        cfg.max_epochs = fit.training.max_epochs
+    summary = run_predictivity_stage(
+        cfg,
+        args.checkpoint,
         args.neural,
         args.out,
-        layers=wanted,
-        readout=args.readout,
-        fit_cfg=fit_cfg,
+        fit=fit,
+        name=args.name,
         device=args.device,
         progress=not args.no_progress,
     )
-    plots.layer_sweep(summary["layers"], f"{args.out}/layer_sweep.png")
-    settings = {
-        "checkpoint": loaded.path,
-        "model": loaded.name,
-        "neural": str(args.neural),
-        "layers": [r["layer"] for r in summary["layers"]],
-        "readout": args.readout,
-        "device": args.device,
-        "fit": config_to_dict(fit_cfg),
-        "input_normalization": {"mean": loaded.mean, "std": loaded.std},
-    }
-    modules = [predictivity]
-    if args.readout == "ridge":
-        from v1mtl.evaluate import ridge_readout
-
-        modules.append(ridge_readout)
-    write_protocol(args.out, "V1 predictivity", modules, settings)
     best = summary["best"]
     print(
-        f"{loaded.name}: best layer {best['layer']} (k={best['layer_index']}): test corr {best['test_corr_mean']:.3f}, "
-        f"corr to average {best['corr_to_average_mean']:.3f}, FEVE {best['feve_mean']:.3f}; tables in {args.out}"
+        f"{summary['model']}: best layer {best['layer']} (k={best['layer_index']}): test corr "
+        f"{best['test_corr_mean']:.3f}, corr to average {best['corr_to_average_mean']:.3f}, FEVE "
+        f"{best['feve_mean']:.3f}; tables in {args.out}"
     )
     return 0
+
+
+def _key(override: str) -> str:
+    """The top-level key of a ``--set dotted.key=value`` item (``data`` of ``data.batch_size=64``)."""
+    return override.partition("=")[0].strip().split(".", 1)[0]
+
+
+def _sets_max_epochs(config: str | None, own: list[str], flag: int | None) -> bool:
+    """Whether ``--max-epochs``, ``--set max_epochs=N`` or the ``--config`` file (already validated) sets it."""
+    import yaml
+
+    if flag is not None or any(_key(o) == "max_epochs" for o in own):
+        return True
+    return config is not None and "max_epochs" in (yaml.safe_load(Path(config).read_text()) or {})

@@ -8,11 +8,15 @@ for ``v1mtl train``. Presets: ``presets/study-<name>.yaml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from v1mtl.analysis.reconstruction_stage import ReconstructionConfig
+from v1mtl.analysis.saliency_stage import SaliencyConfig
 from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.evaluate.predictivity_stage import PredictivityConfig
+from v1mtl.evaluate.robustness_stage import RobustnessConfig
 from v1mtl.neural_model.fit import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
 from v1mtl.training.config import CONDITIONS, Condition, TrainConfig
@@ -53,87 +57,35 @@ class TargetsConfig:
 
 
 @dataclass
-class RobustnessConfig:
-    """Stage 5, accuracy under corruptions (``v1mtl evaluate robustness``).
+class StudyRobustnessConfig(RobustnessConfig):
+    """Stage 5, accuracy under corruptions: the settings of ``v1mtl evaluate robustness``
+    (``v1mtl.evaluate.robustness_stage.RobustnessConfig``), plus the study's own.
 
     Attributes:
-        preset: the corruption parameter table for on-the-fly corruption of the test split.
-        corruptions: corruption names, or ``["common"]`` for the 15 benchmark corruptions.
-        severities: severities 1..5.
-        prerendered: a Tiny-ImageNet-C folder to use instead of on-the-fly corruption.
-        jpeg_roundtrip: pass corrupted images through JPEG quality 85, like the released files.
-        gaussian_sweep: also run the reference's Gaussian-noise sweep.
-        limit: evaluate at most this many test images (evenly spaced), or None for all.
-        seed: seed of the per-image corruption draws (the same corrupted set for every model).
-        batch_size: images per batch.
+        preset: as the stage's, but a study defaults to ``tiny-imagenet`` (the 64 px Tiny-ImageNet-C values).
+        gaussian_sweep: also run the reference's Gaussian-noise sweep for every network (``source:
+            gaussian-sweep`` with this section's ``stds``, ``limit``, ``seed``, ``data``, ``space`` and
+            ``batch_size``), into the unit's ``gaussian-sweep`` folder beside ``corruptions``.
     """
 
-    preset: Literal["tiny-imagenet", "imagenet", "cifar"] = "tiny-imagenet"
-    corruptions: list[str] = field(default_factory=lambda: ["common"])
-    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
-    prerendered: str | None = None
-    jpeg_roundtrip: bool = False
+    preset: Literal["tiny-imagenet", "imagenet", "cifar"] | None = "tiny-imagenet"
     gaussian_sweep: bool = True
-    limit: int | None = None
-    seed: int = 0
-    batch_size: int = 256
 
+    def corruption_config(self) -> RobustnessConfig:
+        """The stage's settings of the corruption grid."""
+        return RobustnessConfig(**{f.name: getattr(self, f.name) for f in fields(RobustnessConfig)})
 
-@dataclass
-class PredictivityConfig:
-    """Stage 6, V1 predictivity of every trained network (``v1mtl evaluate predictivity``).
-
-    Attributes:
-        layers: layers to score (names such as ``relu3_1`` or indices of ``features``); empty = the shared
-            layer of each network.
-        readout: ``gaussian`` (fresh Gaussian readouts with the V1 model's settings) or ``ridge``.
-        max_epochs: epoch limit of each readout fit (the V1 model's settings otherwise).
-    """
-
-    layers: list[str] = field(default_factory=list)
-    readout: Literal["gaussian", "ridge"] = "gaussian"
-    max_epochs: int = 150
-
-
-@dataclass
-class ReconstructionConfig:
-    """Stage 7a, constrained reconstruction of noisy images (``v1mtl analyze reconstruction``).
-
-    Attributes:
-        layer: the layer whose activations are matched (empty: the shared layer).
-        n_images: test images analysed.
-        budgets: L2 norms of the 3-channel normalized input (the reference's 5-60 at 64x64x3).
-        noise_stds: std of the Gaussian noise added to the clean images, [0, 1] pixel units.
-        steps: gradient steps per reconstruction (the reference runs 5000).
-        seed: seed of the image crops, the noise and the bootstrap.
-    """
-
-    layer: str = ""
-    n_images: int = 16
-    budgets: list[float] = field(default_factory=lambda: [5.0, 10.0, 20.0, 40.0, 60.0])
-    noise_stds: list[float] = field(default_factory=lambda: [0.1, 0.2])
-    steps: int = 300
-    seed: int = 0
-
-
-@dataclass
-class SaliencyConfig:
-    """Stage 7b, sensitivity in salient regions (``v1mtl analyze saliency``).
-
-    Attributes:
-        n_images: test images analysed.
-        saliency_maps: a user's saliency maps (``.npy``/``.npz``/``.h5`` keyed by image id); None uses the
-            built-in model.
-        model: the built-in saliency model.
-        steps: gradient steps of the reconstruction-based sensitivity maps.
-        seed: seed of the image crops, the probes and the bootstrap.
-    """
-
-    n_images: int = 16
-    saliency_maps: str | None = None
-    model: Literal["spectral_residual", "centre_surround"] = "spectral_residual"
-    steps: int = 300
-    seed: int = 0
+    def sweep_config(self) -> RobustnessConfig:
+        """The stage's settings of the Gaussian-noise sweep (the grid's corruptions and preset do not apply)."""
+        return RobustnessConfig(
+            source="gaussian-sweep",
+            stds=self.stds,
+            data=self.data,
+            space=self.space,
+            limit=self.limit,
+            seed=self.seed,
+            batch_size=self.batch_size,
+        )
 
 
 ANALYSES = ("reconstruction", "saliency")
@@ -185,7 +137,7 @@ class StudyConfig:
     fit: FitNeuralConfig = field(default_factory=FitNeuralConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
+    robustness: StudyRobustnessConfig = field(default_factory=StudyRobustnessConfig)
     predictivity: PredictivityConfig = field(default_factory=PredictivityConfig)
     reconstruction: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)

@@ -293,100 +293,42 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str,
     return Unit("train", run_name(condition, seed), settings, run, upstream=upstream, cost=5.0)
 
 
-def run_command(argv: list[str]) -> None:
-    """Run a ``v1mtl`` command in this process; a failure stops the study with the command's message."""
-    from v1mtl.cli import main
-
-    if main(argv) != 0:
-        raise RuntimeError(f"v1mtl {' '.join(argv)} failed (see the error above)")
-
-
 def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) -> Unit:
     r = cfg.robustness
-    common = [
-        "--seed",
-        str(r.seed),
-        "--batch-size",
-        str(r.batch_size),
-        "--device",
-        cfg.device,
-        "--name",
-        run.name,
-    ]
-    if r.limit is not None:
-        common += ["--limit", str(r.limit)]
-    if r.prerendered is None:
-        source = ["--source", "on-the-fly", "--preset", r.preset] + (
-            ["--jpeg-roundtrip"] if r.jpeg_roundtrip else []
-        )
-    else:
-        source = ["--source", "pre-rendered", "--tinyimagenet-c", r.prerendered]
-    corruptions = ["--corruptions", ",".join(r.corruptions), "--severities", ",".join(map(str, r.severities))]
 
     def execute(folder: Path) -> None:
-        ckpt = str(run.folder(plan.root))
-        run_command(
-            [
-                "evaluate",
-                "robustness",
-                ckpt,
-                "--out",
-                str(folder / "corruptions"),
-                *source,
-                *corruptions,
-                *common,
-            ]
-        )
+        from v1mtl.evaluate.robustness_stage import run_robustness_stage
+
+        ckpt = run.folder(plan.root)
+        options = {"name": run.name, "device": cfg.device}
+        run_robustness_stage(r.corruption_config(), ckpt, folder / "corruptions", **options)
         if r.gaussian_sweep:
-            sweep = str(folder / "gaussian-sweep")
-            run_command(
-                ["evaluate", "robustness", ckpt, "--out", sweep, "--source", "gaussian-sweep", *common]
-            )
+            run_robustness_stage(r.sweep_config(), ckpt, folder / "gaussian-sweep", **options)
 
     settings = config_to_dict(r) | {"device": None}
     return Unit("robustness", name, settings, execute, upstream=[run], cost=2.0)
 
 
 def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, name: str) -> Unit:
-    p = cfg.predictivity
-    argv = [
-        "--readout",
-        p.readout,
-        "--max-epochs",
-        str(p.max_epochs),
-        "--device",
-        cfg.device,
-        "--name",
-        run.name,
-    ]
-    if p.layers:
-        argv += ["--layers", *p.layers]
-    if not cfg.progress:
-        argv.append("--no-progress")
-
     def execute(folder: Path) -> None:
+        from v1mtl.evaluate.predictivity_stage import run_predictivity_stage
+
         # Fresh readouts are fitted with the V1 model's settings (its stimulus preprocessing and optimizer);
         # the trunk comes from the trained network.
-        fit_file = folder / "fit-config.yaml"
-        save_config(cfg.fit, fit_file)
-        ckpt = str(run.folder(plan.root))
-        neural = str(plan.data_path(v1))
-        run_command(
-            [
-                "evaluate",
-                "predictivity",
-                ckpt,
-                "--neural",
-                neural,
-                "--out",
-                str(folder),
-                "--fit-config",
-                str(fit_file),
-                *argv,
-            ]
+        run_predictivity_stage(
+            cfg.predictivity,
+            run.folder(plan.root),
+            plan.data_path(v1),
+            folder,
+            fit=cfg.fit,
+            name=run.name,
+            device=cfg.device,
+            progress=cfg.progress,
         )
 
-    settings = config_to_dict(p) | {"fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}}
+    settings = config_to_dict(cfg.predictivity) | {
+        "fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}
+    }
     return Unit("predictivity", name, settings, execute, upstream=[run, v1], cost=2.0)
 
 
@@ -396,53 +338,28 @@ def _ordered_runs(step: StepPlan) -> list[Unit]:
     return [unit for _, unit in ordered]
 
 
-def _analysis_argv(plan: StudyPlan, runs: list[Unit], folder: Path, n_images: int, seed: int) -> list[str]:
-    return [
-        *[str(u.folder(plan.root)) for u in runs],
-        "--names",
-        *[u.name for u in runs],
-        "--out",
-        str(folder),
-        "--n-images",
-        str(n_images),
-        "--seed",
-        str(seed),
-    ]
-
-
 def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
-    r = cfg.reconstruction
-    extra = [
-        "--budgets",
-        *map(str, r.budgets),
-        "--noise-stds",
-        *map(str, r.noise_stds),
-        "--steps",
-        str(r.steps),
-    ]
-    if r.layer:
-        extra += ["--layer", r.layer]
-
     def execute(folder: Path) -> None:
-        run_command(
-            ["analyze", "reconstruction", *_analysis_argv(plan, runs, folder, r.n_images, r.seed), *extra]
-        )
+        from v1mtl.analysis.reconstruction_stage import run_reconstruction_stage
 
-    return Unit("analysis", "reconstruction", config_to_dict(r), execute, upstream=runs, cost=4.0)
+        checkpoints = [u.folder(plan.root) for u in runs]
+        names = [u.name for u in runs]
+        run_reconstruction_stage(cfg.reconstruction, checkpoints, folder, names=names, device=cfg.device)
+
+    return Unit(
+        "analysis", "reconstruction", config_to_dict(cfg.reconstruction), execute, upstream=runs, cost=4.0
+    )
 
 
 def _saliency_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
-    s = cfg.saliency
-    extra = ["--steps", str(s.steps)]
-    if s.saliency_maps is not None:
-        extra += ["--saliency-maps", s.saliency_maps]
-    else:
-        extra += ["--saliency-model", s.model]
-
     def execute(folder: Path) -> None:
-        run_command(["analyze", "saliency", *_analysis_argv(plan, runs, folder, s.n_images, s.seed), *extra])
+        from v1mtl.analysis.saliency_stage import run_saliency_stage
 
-    return Unit("analysis", "saliency", config_to_dict(s), execute, upstream=runs, cost=3.0)
+        checkpoints = [u.folder(plan.root) for u in runs]
+        names = [u.name for u in runs]
+        run_saliency_stage(cfg.saliency, checkpoints, folder, names=names, device=cfg.device)
+
+    return Unit("analysis", "saliency", config_to_dict(cfg.saliency), execute, upstream=runs, cost=3.0)
 
 
 def _stamp(path: Path) -> list:

@@ -1,4 +1,8 @@
-"""What every analysis writes next to its results: the protocol it followed and its resolved settings."""
+"""What an evaluation or analysis writes next to its results: the protocol it followed and its resolved settings.
+
+It lives in ``evaluate/``, the earlier of the two stages that write it (V1 predictivity, robustness against
+brain-likeness, and the analyses after them).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,115 @@
+"""The constrained-reconstruction stage (``v1mtl analyze reconstruction``): content vs noise, tables and figures.
+
+Reconstruct noisy images (clean + Gaussian noise) from each network's activations at one layer under fixed L2
+budgets (``v1mtl.analysis.reconstruction``) and split every reconstruction between content and noise
+(``v1mtl.analysis.content_vs_noise``, where the protocol is). Writes ``per_image.csv``, ``summary.csv``,
+``comparisons.csv``, ``examples.png``, ``content_gain.png``, ``content_fraction.png``, ``protocol.md`` and
+``config.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from v1mtl.analysis import content_vs_noise as cvn
+from v1mtl.analysis import plots, reconstruction
+from v1mtl.analysis.stage_common import (
+    AnalysisStageConfig,
+    StageResult,
+    prepare_inputs,
+    require,
+    write_tables,
+)
+from v1mtl.evaluate.records import write_protocol
+
+_SWEEP = cvn.ContentNoiseSettings()
+
+
+@dataclass
+class ReconstructionConfig(AnalysisStageConfig):
+    """Settings of the reconstruction stage: the shared ones (``AnalysisStageConfig``) and the sweep.
+
+    Attributes:
+        budgets: L2 norms of the 3-channel normalized input (the reference's 5-60 at 64x64x3).
+        noise_stds: std of the Gaussian noise added to the clean images, [0, 1] pixel units.
+    """
+
+    budgets: list[float] = field(default_factory=lambda: list(_SWEEP.budgets))
+    noise_stds: list[float] = field(default_factory=lambda: list(_SWEEP.noise_stds))
+
+    def validate(self) -> ReconstructionConfig:
+        """Check every setting; a bad one raises an ``InputError`` naming its key."""
+        super().validate()
+        require(
+            bool(self.budgets) and all(b > 0 for b in self.budgets),
+            "budgets",
+            f"must be positive and not empty, got {self.budgets}",
+        )
+        require(
+            bool(self.noise_stds) and all(s >= 0 for s in self.noise_stds),
+            "noise_stds",
+            f"must be >= 0 and not empty, got {self.noise_stds}",
+        )
+        return self
+
+
+def run_reconstruction_stage(
+    cfg: ReconstructionConfig,
+    checkpoints: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    names: Sequence[str] | None = None,
+    device: str = "cpu",
+) -> StageResult:
+    """Run the content-vs-noise analysis of ``checkpoints`` (the first is the reference) into ``out_dir``.
+
+    ``names`` label the models (default: the run folders' names). Returns the per-image rows (one per model x
+    noise level x budget x image), the summary (model x noise level x budget x measure) and the comparisons.
+    """
+    cfg.validate()
+    out = Path(out_dir)
+    inputs = prepare_inputs(cfg, checkpoints, names, device)
+    first = inputs.networks[0]
+    settings = cvn.ContentNoiseSettings(
+        budgets=tuple(cfg.budgets),
+        noise_stds=tuple(cfg.noise_stds),
+        mean=first.mean,
+        std=first.std,
+        recon=cfg.reconstruction_settings(),
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+    )
+    swept = cvn.run_content_vs_noise(inputs.extractors, inputs.ids, inputs.images, settings)
+    for row in swept.rows:
+        row.update(inputs.layers[row["model"]])
+    summary, comparisons = cvn.summarize_content_vs_noise(swept.rows, n_boot=cfg.n_boot, seed=cfg.seed)
+    result = StageResult(out, swept.rows, summary, comparisons)
+    write_tables(result)
+    plots.reconstruction_examples(swept.examples, out / "examples.png")
+    plots.measure_vs_budget(
+        summary,
+        "content_gain",
+        out / "content_gain.png",
+        "content gain (fraction - input fraction)",
+        zero_line=True,
+    )
+    plots.measure_vs_budget(
+        summary, "content_fraction", out / "content_fraction.png", "content fraction", zero_line=False
+    )
+    write_protocol(
+        out,
+        "Constrained reconstruction: content vs noise",
+        [reconstruction, cvn],
+        {
+            "models": inputs.layers,
+            "images": str(cfg.images),
+            "image_ids": inputs.ids,
+            "size": inputs.size,
+            "settings": asdict(settings),
+            "n_boot": cfg.n_boot,
+            "seed": cfg.seed,
+        },
+    )
+    return result

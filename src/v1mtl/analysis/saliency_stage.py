@@ -1,0 +1,138 @@
+"""The saliency-sensitivity stage (``v1mtl analyze saliency``): how much of a network's sensitivity is salient.
+
+Compute per-pixel sensitivity maps of each network at one layer (``v1mtl.analysis.sensitivity``) and score them
+against saliency maps, a user's file or a built-in bottom-up model (``v1mtl.analysis.saliency``, where the
+protocol is). Writes ``per_image.csv``, ``summary.csv``, ``comparisons.csv``, ``examples.png``, ``scores.png``,
+``protocol.md`` and ``config.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from v1mtl.analysis import plots, saliency, saliency_maps_io, saliency_models, sensitivity
+from v1mtl.analysis.sensitivity import SENSITIVITY_METHODS
+from v1mtl.analysis.stage_common import (
+    AnalysisStageConfig,
+    StageResult,
+    prepare_inputs,
+    require,
+    write_tables,
+)
+from v1mtl.evaluate.records import write_protocol
+
+_SCORING = saliency.SaliencySettings()
+
+
+@dataclass
+class SaliencyConfig(AnalysisStageConfig):
+    """Settings of the saliency stage: the shared ones (``AnalysisStageConfig``) and the saliency scoring.
+
+    Attributes:
+        saliency_maps: a user's saliency maps keyed by image id (``.npz``/``.h5``, or an ``.npy`` aligned with
+            the images); None uses the built-in ``model``.
+        log_density: the file holds log-densities (DeepGaze): exponentiate them.
+        model: the built-in saliency model.
+        methods: sensitivity maps to score (``jacobian``, ``reconstruction``).
+        n_probes: random probes of the Jacobian-norm estimate.
+        budget: L2 budget of the reconstructions, in the reference's 3-channel normalized units.
+        top_fraction: share of most sensitive pixels that the AUC treats as positives, in (0, 1).
+    """
+
+    saliency_maps: str | None = None
+    log_density: bool = False
+    model: Literal["spectral_residual", "centre_surround"] = "spectral_residual"
+    methods: list[Literal["jacobian", "reconstruction"]] = field(
+        default_factory=lambda: list(_SCORING.methods)
+    )
+    n_probes: int = _SCORING.n_probes
+    budget: float = _SCORING.budget
+    top_fraction: float = _SCORING.top_fraction
+
+    def validate(self) -> SaliencyConfig:
+        """Check every setting; a bad one raises an ``InputError`` naming its key."""
+        super().validate()
+        require(
+            self.model in saliency_models.SALIENCY_MODELS,
+            "model",
+            f"must be one of {saliency_models.SALIENCY_MODELS}, got {self.model!r}",
+        )
+        require(
+            bool(self.methods) and set(self.methods) <= set(SENSITIVITY_METHODS),
+            "methods",
+            f"must be a non-empty list of {SENSITIVITY_METHODS}, got {self.methods}",
+        )
+        require(self.n_probes >= 1, "n_probes", f"must be at least 1, got {self.n_probes}")
+        require(self.budget > 0, "budget", f"must be positive, got {self.budget}")
+        require(0 < self.top_fraction < 1, "top_fraction", f"must be in (0, 1), got {self.top_fraction}")
+        return self
+
+
+def run_saliency_stage(
+    cfg: SaliencyConfig,
+    checkpoints: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    names: Sequence[str] | None = None,
+    device: str = "cpu",
+) -> StageResult:
+    """Score the sensitivity maps of ``checkpoints`` (the first is the reference) against saliency, into ``out_dir``.
+
+    ``names`` label the models (default: the run folders' names). Returns the per-image rows (one per model x
+    method x image, with ``nss`` and ``auc``), the summary (model x method x score) and the comparisons.
+    """
+    cfg.validate()
+    out = Path(out_dir)
+    inputs = prepare_inputs(cfg, checkpoints, names, device)
+    if cfg.saliency_maps:
+        sal = saliency_maps_io.load_saliency_maps(
+            cfg.saliency_maps, inputs.ids, inputs.size, log_density=cfg.log_density
+        )
+        sal_source: dict = {"file": str(cfg.saliency_maps), "log_density": cfg.log_density}
+    else:
+        sal = np.stack([saliency_models.saliency_map(im, cfg.model) for im in inputs.images])
+        sal_source = {"model": cfg.model}
+    first = inputs.networks[0]
+    settings = saliency.SaliencySettings(
+        methods=tuple(cfg.methods),
+        mean=first.mean,
+        std=first.std,
+        n_probes=cfg.n_probes,
+        budget=cfg.budget,
+        recon=cfg.reconstruction_settings(),
+        top_fraction=cfg.top_fraction,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+    )
+    rows, maps = saliency.run_saliency_sensitivity(
+        inputs.extractors, inputs.ids, inputs.images, sal, settings
+    )
+    for row in rows:
+        row.update(inputs.layers[row["model"]])
+    summary, comparisons = saliency.summarize_saliency(rows, n_boot=cfg.n_boot, seed=cfg.seed)
+    result = StageResult(out, rows, summary, comparisons)
+    write_tables(result)
+    plots.saliency_examples(inputs.ids, inputs.images, sal, maps, out / "examples.png")
+    plots.score_bars(summary, out / "scores.png")
+    modules = [saliency, sensitivity, saliency_maps_io if cfg.saliency_maps else saliency_models]
+    write_protocol(
+        out,
+        "Saliency sensitivity",
+        modules,
+        {
+            "models": inputs.layers,
+            "images": str(cfg.images),
+            "image_ids": inputs.ids,
+            "size": inputs.size,
+            "saliency": sal_source,
+            "settings": asdict(settings),
+            "n_boot": cfg.n_boot,
+            "seed": cfg.seed,
+        },
+    )
+    return result
