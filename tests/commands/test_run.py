@@ -17,8 +17,9 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
         assert (out / "predictivity" / f"{condition}-s0" / "summary.json").is_file()
         assert f"| {condition} | 1 |" in printed
     assert (out / "fit" / "v1-model" / "summary.json").is_file()
-    for target in ("real", "shuffled", "random"):
+    for target in ("real", "shuffled", "random", "oracle-s0"):
         assert (out / "targets" / target / "data" / "manifest.json").is_file()
+    assert (out / "fit" / "oracle-s0" / "model.pt").is_file()  # the Oracle's readouts, a unit of their own
     assert (out / "analysis" / "reconstruction" / "per_image.csv").is_file()
     assert (out / "analysis" / "saliency" / "per_image.csv").is_file()
     report = (out / "report.md").read_text()

@@ -41,3 +41,14 @@ def test_predictivity_follows_the_study_progress_setting(tmp_path: Path, monkeyp
         unit = next(u for u in plan.units if u.stage == "predictivity")
         unit.run(tmp_path / str(progress) / "predictivity")
         assert calls[-1]["progress"] is progress and calls[-1]["fit"] == cfg.fit
+
+
+def test_the_oracle_readouts_and_targets_are_units_of_their_own(tmp_path: Path):
+    cfg = load_config(StudyConfig, preset="study-smoke", overrides=[ALL_CONDITIONS])
+    plan = build_plan(cfg, tmp_path, log=lambda s: None)
+    units = {(u.stage, u.name): u for u in plan.units}
+    fit, targets = units[("fit", "oracle-s0")], units[("targets", "oracle-s0")]
+    assert units[("train", "noise-augmented-s0")] in fit.upstream and fit in targets.upstream
+    oracle_run = units[("train", "mtl-oracle-s0")]
+    assert oracle_run.upstream == [targets]
+    assert plan.units.index(targets) < plan.units.index(oracle_run)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from v1mtl.common.config import config_to_dict, save_config
+from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
@@ -51,7 +51,7 @@ class StepPlan:
     """The units of one step of a study (the whole study when it has no steps), keyed for the report.
 
     ``runs``, ``robustness`` and ``predictivity`` are keyed ``(condition, seed)``; ``targets`` by target
-    kind (``real``, ``shuffled``, ``random``). A unit another step already holds is the same object.
+    kind (``real``, ``shuffled``, ``random``); ``oracle_targets`` (the MTL-Oracle's) by seed. A unit another step already holds is the same object.
     """
 
     name: str
@@ -59,6 +59,7 @@ class StepPlan:
     v1: Unit
     fit: Unit | None = None
     targets: dict[str, Unit] = field(default_factory=dict)
+    oracle_targets: dict[int, Unit] = field(default_factory=dict)
     runs: dict[tuple[str, int], Unit] = field(default_factory=dict)
     robustness: dict[tuple[str, int], Unit] = field(default_factory=dict)
     predictivity: dict[tuple[str, int], Unit] = field(default_factory=dict)
@@ -147,6 +148,9 @@ def _plan_step(
     order = sorted(cfg.conditions, key=lambda c: c == "mtl-oracle")  # an oracle run follows its oracle
     for seed in cfg.seeds:
         for condition in order:
+            if condition == "mtl-oracle":
+                oracle_fit = named(_oracle_fit_unit(cfg, plan, sp, seed))
+                sp.oracle_targets[seed] = named(_oracle_targets_unit(cfg, plan, oracle_fit, seed))
             sp.runs[(condition, seed)] = named(_train_unit(cfg, plan, sp, condition, seed))
     for (condition, seed), run in sp.runs.items():
         name = run_name(condition, seed)
@@ -256,6 +260,56 @@ def train_settings(train_cfg: TrainConfig) -> dict:
     return settings
 
 
+def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int) -> Unit:
+    """Fresh readouts on the frozen shared block of the seed's noise-augmented run: the MTL-Oracle's V1 model
+    (the steps of ``v1mtl.training.conditions.make_oracle_targets``, as a unit of the study)."""
+    fit_cfg = copy.deepcopy(cfg.fit)
+    fit_cfg.seed = seed
+    fit_cfg.device = cfg.device
+    fit_cfg.progress = cfg.progress
+    oracle, v1 = sp.runs[("noise-augmented", seed)], sp.v1
+
+    def run(folder: Path) -> None:
+        from v1mtl.neural_model.fit import fit_v1_model
+        from v1mtl.training.conditions import check_oracle_checkpoint
+
+        core = check_oracle_checkpoint(oracle.folder(plan.root))
+        fit_v1_model(fit_cfg, plan.data_path(v1), folder, core_from=str(core), freeze_core=True)
+
+    settings = config_to_dict(fit_cfg) | {
+        "progress": None,
+        "data": config_to_dict(fit_cfg.data) | {"path": None},
+    }
+    return Unit("fit", f"oracle-s{seed}", settings, run, upstream=[oracle, v1], cost=2.0)
+
+
+def _oracle_targets_unit(cfg: StudyConfig, plan: StudyPlan, oracle_fit: Unit, seed: int) -> Unit:
+    """The Oracle readouts' responses to the classification images: the MTL-Oracle's targets."""
+    data_cfg = cfg.train.data
+    settings = {
+        "images": data_cfg.source,
+        "image_size": data_cfg.image_size,
+        "split_seed": data_cfg.split_seed,
+        "builtin_counts": list(data_cfg.builtin_counts),
+    }
+
+    def run(folder: Path) -> None:
+        from v1mtl.neural_model.targets import predict_targets
+
+        predict_targets(
+            oracle_fit.folder(plan.root) / "model.pt",
+            data_cfg.source,
+            folder / "data",
+            image_size=data_cfg.image_size,
+            split_seed=data_cfg.split_seed,
+            builtin_counts=tuple(data_cfg.builtin_counts),
+            device=cfg.device,
+            progress=cfg.progress,
+        )
+
+    return Unit("targets", f"oracle-s{seed}", settings, run, upstream=[oracle_fit], cost=0.3)
+
+
 def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str, seed: int) -> Unit:
     train_cfg = copy.deepcopy(cfg.train)
     train_cfg.condition = condition
@@ -263,31 +317,21 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str,
     train_cfg.device = cfg.device
     train_cfg.logging.progress = cfg.progress
     upstream: list[Unit] = []
+    target_unit = sp.oracle_targets.get(seed) if condition == "mtl-oracle" else None
     if condition in TARGET_OF_CONDITION:
         target_unit = sp.targets[TARGET_OF_CONDITION[condition]]
+    if target_unit is not None:
         train_cfg.neural.targets = str(plan.data_path(target_unit))
         upstream.append(target_unit)
-    if condition == "mtl-oracle":
-        oracle = sp.runs[("noise-augmented", seed)]
-        train_cfg.oracle.checkpoint = str(oracle.folder(plan.root))
-        train_cfg.oracle.v1_dataset = str(plan.data_path(sp.v1))
-        upstream += [oracle, sp.v1]
     settings = train_settings(train_cfg)
-    # The inputs' paths lie inside the study folder and are covered by the upstream fingerprints; leaving
-    # them out keeps a study folder valid when it is moved or merged with a copy made elsewhere.
+    # The targets' path lies inside the study folder and is covered by the upstream fingerprint; leaving it
+    # out keeps a study folder valid when it is moved or merged with a copy made elsewhere.
     if settings["neural"] is not None:
         settings["neural"]["targets"] = None
-    if settings["oracle"] is not None:
-        settings["oracle"] |= {"checkpoint": None, "v1_dataset": None}
-    settings["study_fit"] = config_to_dict(cfg.fit) if condition == "mtl-oracle" else None
 
     def run(folder: Path) -> None:
         from v1mtl.training.trainer import train
 
-        if condition == "mtl-oracle":
-            fit_file = folder / "oracle-fit.yaml"
-            save_config(cfg.fit, fit_file)
-            train_cfg.oracle.fit_config = str(fit_file)
         train(train_cfg, folder)
 
     return Unit("train", run_name(condition, seed), settings, run, upstream=upstream, cost=5.0)

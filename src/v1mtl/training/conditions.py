@@ -3,10 +3,11 @@
 - ``baseline``, ``noise-augmented``: none.
 - ``mtl``, ``mtl-shuffled``, ``mtl-random``: ``neural.targets``, a native V1 dataset written by
   ``v1mtl predict-responses``; the control it holds (recorded in its metadata) must match the condition.
-- ``mtl-oracle``: made inside the run folder in two stages, each skipped when its output exists:
-  ``oracle/v1_model/`` fits fresh readouts on the frozen shared block of a finished ``noise-augmented`` run
-  (``fit_v1_model(core_from=..., freeze_core=True)``), and ``oracle/targets/`` predicts the responses of
-  those readouts to the classification images (``predict_targets``).
+- ``mtl-oracle``: ``neural.targets`` when given (a study makes them as two units of their own, with
+  ``make_oracle_targets``' steps); otherwise made inside the run folder in two stages, each skipped when its
+  output exists: ``oracle/v1_model/`` fits fresh readouts on the frozen shared block of a finished
+  ``noise-augmented`` run (``fit_v1_model(core_from=..., freeze_core=True)``), and ``oracle/targets/``
+  predicts the responses of those readouts to the classification images (``predict_targets``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def prepare_targets(cfg: TrainConfig, out: Path, info: DistInfo, device: torch.d
     """The neural targets of ``cfg.condition`` (None for classification-only conditions)."""
     if not cfg.uses_neural:
         return None
-    if cfg.condition != "mtl-oracle":
+    if cfg.condition != "mtl-oracle" or cfg.neural.targets:
         return read_targets(cfg.neural.targets, cfg)
     targets_dir = out / ORACLE_DIR / "targets"
     if info.is_main:

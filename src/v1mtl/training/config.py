@@ -62,7 +62,9 @@ class NeuralConfig:
 
     Attributes:
         targets: a native V1 dataset written by ``v1mtl predict-responses`` (images = classification
-            images, responses = predicted targets). Not used by ``mtl-oracle``, which makes its own.
+            images, responses = predicted targets). For ``mtl-oracle``: the Oracle's targets when they were
+            made beforehand (a study makes them as units of their own); empty = made in the run folder from
+            ``oracle``.
         ratio: neural batches per classification batch (per neural dataset); below 1, one neural batch
             every ``1/ratio`` classification batches.
         loss: ``"mse"`` (the MTL recipe) or ``"poisson"`` (mean over recorded entries).
@@ -289,7 +291,7 @@ class TrainConfig:
             raise InputError(
                 f"condition '{self.condition}' needs a targets dataset", path=source, field="neural.targets"
             )
-        if self.condition == "mtl-oracle":
+        if self.condition == "mtl-oracle" and not self.neural.targets:
             for key in ("checkpoint", "v1_dataset"):
                 if not getattr(self.oracle, key):
                     raise InputError("condition 'mtl-oracle' needs it", path=source, field=f"oracle.{key}")
