@@ -22,7 +22,7 @@ import torch
 from loader import small_vgg  # the consumer stand-in, shared with benchmarks/loader.py
 from torch import nn
 
-from v1mtl.data.images import ImageSplit, gray_stats, iterate_batches, make_builtin
+from v1mtl.data.images import ClassificationBatches, ImageSplit, gray_stats, make_builtin
 from v1mtl.data.images.gray import rgb_to_gray_np
 
 CORRUPTIONS = (
@@ -54,7 +54,7 @@ def corrupt_split(split: ImageSplit, name: str, severity: int, seed: int) -> Ima
 def accuracy(model: nn.Module, split: ImageSplit, norm: tuple[float, float]) -> float:
     model.eval()
     correct = 0
-    for x, y in iterate_batches(split, 500, shuffle=False, normalize=norm):
+    for x, y in ClassificationBatches(split, 500, shuffle=False, normalize=norm):
         correct += int((model(x).argmax(1) == y).sum())
     return correct / len(split)
 
@@ -82,7 +82,9 @@ def main() -> None:
     model = small_vgg(data.n_classes).to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     gen = torch.Generator().manual_seed(args.seed)
-    batches = iterate_batches(data.train, 128, shuffle=True, generator=gen, augment=True, normalize=norm)
+    batches = ClassificationBatches(
+        data.train, 128, shuffle=True, generator=gen, augment=True, normalize=norm
+    )
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.epochs * len(batches))
     loss_fn = nn.CrossEntropyLoss()
     t0 = time.perf_counter()

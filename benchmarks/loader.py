@@ -1,7 +1,7 @@
 """Is data loading ever the bottleneck? Loader images/s against the images/s a small VGG trains at (JSON).
 
 Both are measured in the same process on the same machine, on 64-px gray images in batches of 128:
-- the loader: ``iterate_batches`` over the cached, memory-mapped built-in training split, with the paper's
+- the loader: ``ClassificationBatches`` over the cached, memory-mapped built-in training split, with the paper's
   augmentation (crop, flip, rotation) and normalization, consumed without any model;
 - the consumer: a stand-in small VGG (widths 16-32-64-128, two 3x3 conv + BN + ReLU per stage, as in
   the project's quick CPU scale, about 0.3 M parameters; the project's models package defines the real one) doing forward,
@@ -21,7 +21,7 @@ import time
 import torch
 from torch import nn
 
-from v1mtl.data.images import iterate_batches, make_builtin
+from v1mtl.data.images import ClassificationBatches, make_builtin
 
 
 def small_vgg(n_classes: int, widths=(16, 32, 64, 128)) -> nn.Module:
@@ -38,7 +38,9 @@ def small_vgg(n_classes: int, widths=(16, 32, 64, 128)) -> nn.Module:
 
 def loader_rate(split, n_batches: int, augment: bool, prefetch: int) -> float:
     gen = torch.Generator().manual_seed(0)
-    batches = iterate_batches(split, 128, shuffle=True, generator=gen, augment=augment, prefetch=prefetch)
+    batches = ClassificationBatches(
+        split, 128, shuffle=True, generator=gen, augment=augment, prefetch=prefetch
+    )
     it = iter(batches)
     next(it)  # warm-up
     start = time.perf_counter()

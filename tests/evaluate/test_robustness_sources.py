@@ -9,7 +9,7 @@ from PIL import Image
 from robustness_fixtures import BrightnessClassifier, brightness_split, direct_accuracy
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.images import ImageSplit, load_tinyimagenet_c
+from v1mtl.data.images import ImageSplit, TinyImageNetC
 from v1mtl.evaluate.corrupted_sources import OnTheFlySource, PreRenderedSource
 from v1mtl.evaluate.robustness import evaluate_robustness
 
@@ -114,7 +114,7 @@ def _pil_gray_accuracy(folder):
 
 def test_pre_rendered_accuracy_equals_a_direct_computation_on_the_files(tmp_path):
     root = _write_tinyimagenet_c(tmp_path / "tic")
-    sets = load_tinyimagenet_c(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
+    sets = TinyImageNetC(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
     clean = brightness_split(n=10, size=SIZE)
     rows = evaluate_robustness(
         BrightnessClassifier(), PreRenderedSource(sets, clean, root=str(root)), progress=False
@@ -131,7 +131,7 @@ def test_pre_rendered_accuracy_equals_a_direct_computation_on_the_files(tmp_path
 
 def test_pre_rendered_selection_and_errors(tmp_path):
     root = _write_tinyimagenet_c(tmp_path / "tic")
-    sets = load_tinyimagenet_c(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
+    sets = TinyImageNetC(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
     source = PreRenderedSource(sets, None, corruptions=["fog"], severities=[2])
     assert source.conditions() == [("fog", 2.0)]  # no clean split, no clean row
     with pytest.raises(InputError, match="not in the pre-rendered folder"):
@@ -139,14 +139,14 @@ def test_pre_rendered_selection_and_errors(tmp_path):
     with pytest.raises(InputError, match="no \\(corruption, severity\\) sets"):
         PreRenderedSource(sets, None, severities=[5])
     # A model whose classes are not the folder's wnids cannot be scored on it.
-    other = load_tinyimagenet_c(root, ["n001", "n999"], size=SIZE, cache_dir=tmp_path / "cache")
+    other = TinyImageNetC(root, ["n001", "n999"], size=SIZE, cache_dir=tmp_path / "cache")
     with pytest.raises(InputError, match="not a TinyImageNet class"):
         evaluate_robustness(BrightnessClassifier(), PreRenderedSource(other, None), progress=False)
 
 
 def test_pre_rendered_limit_spreads_over_classes(tmp_path):
     root = _write_tinyimagenet_c(tmp_path / "tic", corruptions=("fog",), severities=(1,), per_class=4)
-    sets = load_tinyimagenet_c(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
+    sets = TinyImageNetC(root, WNIDS, size=SIZE, cache_dir=tmp_path / "cache")
     labels = torch.cat([y for _, y in PreRenderedSource(sets, None, limit=2).batches("fog", 1.0, 8, "cpu")])
     assert sorted(labels.tolist()) == [0, 1]
     assert isinstance(sets[("fog", 1)], ImageSplit)

@@ -56,7 +56,7 @@ def _builtin(size: int, n: int, seed: int) -> tuple[list[str], np.ndarray]:
     ids, crops = [], []
     for name, img in photos.items():
         ids.append(name)
-        crops.append(_resize(img, size))
+        crops.append(centre_square_resize(img, size))
     rng = np.random.default_rng(seed)
     names = list(photos)
     k = 0
@@ -67,7 +67,7 @@ def _builtin(size: int, n: int, seed: int) -> tuple[list[str], np.ndarray]:
         top = int(rng.integers(0, img.shape[0] - side + 1))
         left = int(rng.integers(0, img.shape[1] - side + 1))
         ids.append(f"{name}_crop{k // len(names) + 1}")
-        crops.append(_resize(img[top : top + side, left : left + side], size))
+        crops.append(centre_square_resize(img[top : top + side, left : left + side], size))
         k += 1
     return ids[:n], np.stack(crops[:n]).astype(np.float32)
 
@@ -114,16 +114,16 @@ def _as_gray_unit(arr: np.ndarray, path: Path, field: str) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def _resize(img: np.ndarray, size: int) -> np.ndarray:
-    """Centre square crop, then bilinear resize to ``(size, size)``."""
+def centre_square_resize(img: np.ndarray, size: int, dtype: type = np.float32) -> np.ndarray:
+    """Centre square crop of a 2-D array, then bilinear resize to ``(size, size)``, as ``dtype``."""
     side = min(img.shape)
     top, left = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
     img = img[top : top + side, left : left + side]
     if img.shape == (size, size):
-        return img.astype(np.float32)
+        return img.astype(dtype)
     pil = Image.fromarray(img.astype(np.float32), mode="F")
-    return np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
+    return np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=dtype)
 
 
 def _resize_all(images: np.ndarray, size: int) -> np.ndarray:
-    return np.stack([np.clip(_resize(im, size), 0.0, 1.0) for im in images]).astype(np.float32)
+    return np.stack([np.clip(centre_square_resize(im, size), 0.0, 1.0) for im in images]).astype(np.float32)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from v1mtl.analysis.images import centre_square_resize
 from v1mtl.common.errors import InputError
 
 SALIENCY_SUFFIXES = (".npz", ".npy", ".h5", ".hdf5")
@@ -41,7 +41,7 @@ def load_saliency_maps(
     maps = []
     for image_id, m in zip(ids, raw, strict=True):
         m = _check_map(np.asarray(m), path, image_id)
-        maps.append(_square_resize(np.exp(m) if log_density else m, size))
+        maps.append(centre_square_resize(np.exp(m) if log_density else m, size, np.float64))
     return np.stack(maps)
 
 
@@ -95,13 +95,3 @@ def _check_map(m: np.ndarray, path: Path, image_id: str) -> np.ndarray:
     if not np.isfinite(m).all():
         raise InputError("map contains NaN or inf", path=path, field=image_id)
     return m.astype(np.float64)
-
-
-def _square_resize(m: np.ndarray, size: int) -> np.ndarray:
-    side = min(m.shape)
-    top, left = (m.shape[0] - side) // 2, (m.shape[1] - side) // 2
-    m = m[top : top + side, left : left + side]
-    if m.shape == (size, size):
-        return m
-    pil = Image.fromarray(m.astype(np.float32), mode="F")
-    return np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float64)

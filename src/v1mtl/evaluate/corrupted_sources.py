@@ -259,10 +259,10 @@ class GaussianSweepSource(_SplitSource):
 
 
 class PreRenderedSource(CorruptedSource):
-    """Pre-rendered Tiny-ImageNet-C sets, ``(corruption, severity) -> ImageSplit`` (``load_tinyimagenet_c``).
+    """Pre-rendered Tiny-ImageNet-C sets, ``(corruption, severity) -> ImageSplit`` (``TinyImageNetC``).
 
     The sets' labels must already index the model's classes (pass the model's TinyImageNet wnids to
-    ``load_tinyimagenet_c``). ``clean`` is the clean test split the clean row is measured on (None: no clean
+    ``TinyImageNetC``). ``clean`` is the clean test split the clean row is measured on (None: no clean
     row, so no relative mCE). The files are JPEG quality 85, so ``jpeg_roundtrip`` is recorded as True.
 
     Args:

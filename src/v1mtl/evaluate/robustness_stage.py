@@ -15,7 +15,7 @@ from typing import Any, Literal
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.corruptions import names
-from v1mtl.data.images import load_classification, load_tinyimagenet_c
+from v1mtl.data.images import TinyImageNetC, load_classification
 from v1mtl.evaluate import corrupted_sources as cs
 from v1mtl.evaluate.robustness import UnitRangeClassifier, run_robustness, summarize
 from v1mtl.training.checkpoint import load_network
@@ -249,7 +249,7 @@ def _pre_rendered(cfg: RobustnessConfig, data: Any) -> cs.PreRenderedSource:
             path=data.root,
             field="data",
         )
-    sets = load_tinyimagenet_c(cfg.prerendered, data.class_ids, size=data.image_size)
+    sets = TinyImageNetC(cfg.prerendered, data.class_ids, size=data.image_size)
     # "all" means every corruption in the folder; "common" requires the 15 benchmark ones.
     corruptions = None if cfg.corruptions == ["all"] else _corruption_names(cfg.corruptions)
     return cs.PreRenderedSource(

@@ -218,16 +218,33 @@ def _condition_vs_baseline(
 
 
 def content_claim(per_image_csv: Path, runs: list[RunResult]) -> Claim:
-    if not per_image_csv.is_file():
-        return Claim(4, CLAIMS[3], "the reconstruction analysis has not run", "undetermined")
-    est = _condition_vs_baseline(_per_image(per_image_csv, "content_gain"), runs, "mtl")
-    measured = f"content gain of reconstructions (mean over budgets and noise levels), MTL - Baseline, paired over images: {_fmt(est)}"
-    return Claim(4, CLAIMS[3], measured, _verdict(est))
+    return _analysis_claim(
+        4,
+        per_image_csv,
+        runs,
+        "reconstruction",
+        "content_gain",
+        "content gain of reconstructions (mean over budgets and noise levels)",
+    )
 
 
 def saliency_claim(per_image_csv: Path, runs: list[RunResult]) -> Claim:
+    return _analysis_claim(
+        5,
+        per_image_csv,
+        runs,
+        "saliency",
+        "nss",
+        "NSS of sensitivity maps in salient regions (mean over methods)",
+    )
+
+
+def _analysis_claim(
+    number: int, per_image_csv: Path, runs: list[RunResult], analysis: str, measure: str, what: str
+) -> Claim:
+    """Claims 4 and 5: MTL - Baseline on an analysis's per-image measure, paired over images."""
     if not per_image_csv.is_file():
-        return Claim(5, CLAIMS[4], "the saliency analysis has not run", "undetermined")
-    est = _condition_vs_baseline(_per_image(per_image_csv, "nss"), runs, "mtl")
-    measured = f"NSS of sensitivity maps in salient regions (mean over methods), MTL - Baseline, paired over images: {_fmt(est)}"
-    return Claim(5, CLAIMS[4], measured, _verdict(est))
+        return Claim(number, CLAIMS[number - 1], f"the {analysis} analysis has not run", "undetermined")
+    est = _condition_vs_baseline(_per_image(per_image_csv, measure), runs, "mtl")
+    measured = f"{what}, MTL - Baseline, paired over images: {_fmt(est)}"
+    return Claim(number, CLAIMS[number - 1], measured, _verdict(est))

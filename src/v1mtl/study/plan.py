@@ -149,8 +149,10 @@ def _plan_step(
     for seed in cfg.seeds:
         for condition in order:
             if condition == "mtl-oracle":
-                oracle_fit = named(_oracle_fit_unit(cfg, plan, sp, seed))
-                sp.oracle_targets[seed] = named(_oracle_targets_unit(cfg, plan, oracle_fit, seed))
+                fit = named(_oracle_fit_unit(cfg, plan, sp, seed))
+                model = lambda fit=fit: fit.folder(plan.root) / "model.pt"  # noqa: E731
+                targets = _predicted_targets_unit(cfg, plan, f"oracle-s{seed}", "oracle", None, fit, model)
+                sp.oracle_targets[seed] = named(targets)
             sp.runs[(condition, seed)] = named(_train_unit(cfg, plan, sp, condition, seed))
     for (condition, seed), run in sp.runs.items():
         name = run_name(condition, seed)
@@ -202,18 +204,30 @@ def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[st
 
 
 def _targets_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, target: str) -> Unit:
-    data_cfg = cfg.train.data
     control = CONTROL_OF_TARGET[target]
     if cfg.targets.source == "model":
         fit = sp.fit
-        upstream = [fit]
-        source = lambda: fit.folder(plan.root) / "model.pt"  # noqa: E731
-    else:
-        v1 = sp.v1
-        upstream = [v1]
-        source = lambda: plan.data_path(v1)  # noqa: E731
+        return _predicted_targets_unit(
+            cfg, plan, target, "model", control, fit, lambda: fit.folder(plan.root) / "model.pt"
+        )
+    v1 = sp.v1
+    return _predicted_targets_unit(cfg, plan, target, "simulator", control, v1, lambda: plan.data_path(v1))
+
+
+def _predicted_targets_unit(
+    cfg: StudyConfig,
+    plan: StudyPlan,
+    name: str,
+    source: str,
+    control: str | None,
+    upstream: Unit,
+    model_path: Callable[[], Path],
+) -> Unit:
+    """``targets/<name>``: the responses the V1 model (or simulation) at ``model_path()`` predicts for the
+    classification images, as ``predict-responses`` makes them."""
+    data_cfg = cfg.train.data
     settings = {
-        "source": cfg.targets.source,
+        "source": source,
         "control": control,
         "seed": cfg.targets.seed,
         "images": data_cfg.source,
@@ -226,7 +240,7 @@ def _targets_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, target: str) 
         from v1mtl.neural_model.targets import predict_targets
 
         predict_targets(
-            source(),
+            model_path(),
             data_cfg.source,
             folder / "data",
             control=control,
@@ -239,7 +253,7 @@ def _targets_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, target: str) 
             progress=cfg.progress,
         )
 
-    return Unit("targets", target, settings, run, upstream=upstream, cost=0.3)
+    return Unit("targets", name, settings, run, upstream=[upstream], cost=0.3)
 
 
 def train_settings(train_cfg: TrainConfig) -> dict:
@@ -281,33 +295,6 @@ def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int)
         "data": config_to_dict(fit_cfg.data) | {"path": None},
     }
     return Unit("fit", f"oracle-s{seed}", settings, run, upstream=[oracle, v1], cost=2.0)
-
-
-def _oracle_targets_unit(cfg: StudyConfig, plan: StudyPlan, oracle_fit: Unit, seed: int) -> Unit:
-    """The Oracle readouts' responses to the classification images: the MTL-Oracle's targets."""
-    data_cfg = cfg.train.data
-    settings = {
-        "images": data_cfg.source,
-        "image_size": data_cfg.image_size,
-        "split_seed": data_cfg.split_seed,
-        "builtin_counts": list(data_cfg.builtin_counts),
-    }
-
-    def run(folder: Path) -> None:
-        from v1mtl.neural_model.targets import predict_targets
-
-        predict_targets(
-            oracle_fit.folder(plan.root) / "model.pt",
-            data_cfg.source,
-            folder / "data",
-            image_size=data_cfg.image_size,
-            split_seed=data_cfg.split_seed,
-            builtin_counts=tuple(data_cfg.builtin_counts),
-            device=cfg.device,
-            progress=cfg.progress,
-        )
-
-    return Unit("targets", f"oracle-s{seed}", settings, run, upstream=[oracle_fit], cost=0.3)
 
 
 def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str, seed: int) -> Unit:

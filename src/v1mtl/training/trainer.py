@@ -24,7 +24,7 @@ from tqdm import tqdm
 from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_to_dict, save_config
 from v1mtl.common.errors import InputError
-from v1mtl.data.images import ClassificationData, ImageSplit, iterate_batches, load_classification
+from v1mtl.data.images import ClassificationBatches, ClassificationData, ImageSplit, load_classification
 from v1mtl.fitting.loop import RestoreBestLoop
 from v1mtl.fitting.metrics_log import MetricsLog
 from v1mtl.models import build_network
@@ -196,7 +196,7 @@ class Trainer:
 
     def _steps_per_epoch(self) -> int:
         """Optimizer steps per epoch: the classification batches of this process's shard."""
-        batches = iterate_batches(
+        batches = ClassificationBatches(
             self.data.train,
             self.cfg.data.batch_size,
             shuffle=False,
@@ -316,7 +316,7 @@ class Trainer:
         cfg, info = self.cfg, self.info
         torch.manual_seed(epoch_seed(cfg.seed, epoch, STREAM_GLOBAL + 100 * info.rank))
         self.objective.train()
-        batches = iterate_batches(
+        batches = ClassificationBatches(
             self.data.train,
             cfg.data.batch_size,
             shuffle=True,

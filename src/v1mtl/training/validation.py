@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from v1mtl.common.measures import corr
-from v1mtl.data.images import ImageSplit, iterate_batches
+from v1mtl.data.images import ClassificationBatches, ImageSplit
 from v1mtl.models import MultiTaskNet
 from v1mtl.training.distributed import DistInfo, all_sum
 from v1mtl.training.neural_data import NeuralTask, epoch_generator, eval_batches
@@ -49,7 +49,7 @@ def accuracy(
     block, offset = _block(split, info)
     counts = torch.zeros(2, dtype=torch.float64)
     if len(block):
-        batches = iterate_batches(block, batch_size, shuffle=False, normalize=normalize, device=device)
+        batches = ClassificationBatches(block, batch_size, shuffle=False, normalize=normalize, device=device)
         start = offset
         for x, y in batches:
             if noise is not None:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD, ImageSplit, iterate_batches
+from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD, ClassificationBatches, ImageSplit
 
 
 def _split(n=50, size=8):
@@ -14,7 +14,7 @@ def _split(n=50, size=8):
 
 def test_plain_pass_converts_and_normalizes():
     split = _split()
-    batches = iterate_batches(split, 16, shuffle=False)
+    batches = ClassificationBatches(split, 16, shuffle=False)
     assert len(batches) == 4
     xs, ys = zip(*batches, strict=True)
     y = torch.cat(ys)
@@ -30,7 +30,7 @@ def test_shuffle_and_augment_are_repeatable_and_threads_do_not_matter():
 
     def run(prefetch, seed=5):
         gen = torch.Generator().manual_seed(seed)
-        b = iterate_batches(split, 16, shuffle=True, generator=gen, augment=True, prefetch=prefetch)
+        b = ClassificationBatches(split, 16, shuffle=True, generator=gen, augment=True, prefetch=prefetch)
         return [list(b), list(b)]  # two epochs
 
     a, b, c = run(2), run(0), run(2, seed=6)
@@ -46,7 +46,9 @@ def test_shuffle_and_augment_are_repeatable_and_threads_do_not_matter():
 def test_augmentation_changes_images_but_keeps_labels_aligned():
     split = _split()
     gen = torch.Generator().manual_seed(0)
-    for x, y in iterate_batches(split, 10, shuffle=True, generator=gen, augment=True, normalize=(0.0, 1.0)):
+    for x, y in ClassificationBatches(
+        split, 10, shuffle=True, generator=gen, augment=True, normalize=(0.0, 1.0)
+    ):
         plain = torch.from_numpy(split.images[y.numpy()]).float().unsqueeze(1) / 255.0
         assert not torch.equal(x, plain)
         # Zero fill and bilinear rotation keep values inside the original range.
@@ -57,17 +59,17 @@ def test_sharding_like_distributed_sampler():
     split = _split(n=25)
     seen = []
     for rank in range(3):
-        b = iterate_batches(
+        b = ClassificationBatches(
             split, 4, shuffle=True, generator=torch.Generator().manual_seed(1), rank=rank, world_size=3
         )
         assert b.n_samples == 9 and len(b) == 3
         seen.append(torch.cat([y for _, y in b]).tolist())
     flat = sum(seen, [])
     assert len(flat) == 27 and set(flat) == set(range(25))  # padded by wrapping around, as DistributedSampler
-    drop = iterate_batches(split, 4, shuffle=False, drop_last=True, world_size=3)
+    drop = ClassificationBatches(split, 4, shuffle=False, drop_last=True, world_size=3)
     assert len(drop) == 2 and all(len(y) == 4 for _, y in drop)
 
 
 def test_needs_a_generator_to_shuffle():
     with pytest.raises(ValueError, match="Generator"):
-        iterate_batches(_split(), 4, shuffle=True)
+        ClassificationBatches(_split(), 4, shuffle=True)

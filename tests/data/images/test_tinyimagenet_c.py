@@ -2,7 +2,7 @@ import pytest
 from image_fixtures import WNIDS, assert_levels_match, make_tinyimagenet, make_tinyimagenet_c, write_image
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.images import load_classification, load_tinyimagenet_c
+from v1mtl.data.images import TinyImageNetC, load_classification
 
 
 def test_labels_follow_tinyimagenet_class_indices(tmp_path):
@@ -11,7 +11,7 @@ def test_labels_follow_tinyimagenet_class_indices(tmp_path):
     )
     # Build the corrupted set with only two of the three classes: indices must still be TinyImageNet's.
     root = make_tinyimagenet_c(tmp_path / "tinc", wnids=[WNIDS[0], WNIDS[2]])
-    sets = load_tinyimagenet_c(root, tin.class_ids, cache_dir=tmp_path / "c")
+    sets = TinyImageNetC(root, tin.class_ids, cache_dir=tmp_path / "c")
     assert sorted(sets) == [("fog", 1), ("fog", 2), ("gaussian_noise", 1), ("gaussian_noise", 2)]
     s = sets[("fog", 2)]
     assert s.images.shape == (4, 64, 64)
@@ -22,7 +22,7 @@ def test_labels_follow_tinyimagenet_class_indices(tmp_path):
 
 def test_default_wnids_are_sorted_folders(tmp_path):
     root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("snow",), severities=(5,))
-    sets = load_tinyimagenet_c(root, cache_dir=tmp_path / "c")
+    sets = TinyImageNetC(root, cache_dir=tmp_path / "c")
     assert sets.wnids == sorted(WNIDS)
     assert_levels_match(sets[("snow", 5)].images, sets[("snow", 5)].labels)
 
@@ -30,16 +30,16 @@ def test_default_wnids_are_sorted_folders(tmp_path):
 def test_unknown_class_and_bad_file(tmp_path):
     root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("fog",), severities=(1,))
     write_image(root / "fog" / "1" / "n05555555" / "x.JPEG", 10)
-    sets = load_tinyimagenet_c(root, WNIDS, cache_dir=tmp_path / "c")
+    sets = TinyImageNetC(root, WNIDS, cache_dir=tmp_path / "c")
     with pytest.raises(InputError, match="n05555555.*not a TinyImageNet class"):
         sets[("fog", 1)]
     (root / "fog" / "1" / "n05555555" / "x.JPEG").write_bytes(b"garbage")
-    sets = load_tinyimagenet_c(root, cache_dir=tmp_path / "c")
+    sets = TinyImageNetC(root, cache_dir=tmp_path / "c")
     with pytest.raises(InputError, match="x.JPEG.*cannot read image"):
         sets[("fog", 1)]
 
 
 def test_load_classification_refuses_tinyimagenet_c(tmp_path):
     root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("fog",), severities=(1,))
-    with pytest.raises(InputError, match="load_tinyimagenet_c"):
+    with pytest.raises(InputError, match="TinyImageNetC"):
         load_classification(root, cache_dir=tmp_path / "c")

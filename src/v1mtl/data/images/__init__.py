@@ -1,8 +1,9 @@
 """Classification images: TinyImageNet-200, image folders, Tiny-ImageNet-C and the built-in set."""
 
 from v1mtl.data.images.builtin import make_builtin
-from v1mtl.data.images.load import load_classification, load_tinyimagenet_c
-from v1mtl.data.images.loader import iterate_batches
+from v1mtl.data.images.load import load_classification
+from v1mtl.data.images.loader import ClassificationBatches
+from v1mtl.data.images.tinyimagenet_c import TinyImageNetC
 from v1mtl.data.images.types import (
     BUILTIN_COUNTS,
     DEFAULT_SPLIT_SEED,
@@ -26,9 +27,9 @@ __all__ = [
     "TIN_GRAY_STD",
     "VAL_FRACTION",
     "gray_stats",
-    "iterate_batches",
+    "ClassificationBatches",
     "load_classification",
-    "load_tinyimagenet_c",
+    "TinyImageNetC",
     "make_builtin",
     "split_seeded",
 ]

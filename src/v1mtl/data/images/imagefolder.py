@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.images.cached_splits import load_cached_splits
+from v1mtl.data.images.cached_splits import ReadOptions, load_cached_splits
 from v1mtl.data.images.decode import is_image_file, list_images
 from v1mtl.data.images.types import ClassificationData, split_seeded
 
@@ -97,31 +97,11 @@ def list_image_folder(
     return classes, groups
 
 
-def load_image_folder(
-    root: str | Path,
-    *,
-    size: int = 64,
-    seed: int = 1000,
-    val_fraction: float = 0.1,
-    cache_dir: str | Path | None = None,
-    skip_bad: bool = False,
-    color: bool = False,
-) -> ClassificationData:
+def load_image_folder(root: str | Path, opts: ReadOptions) -> ClassificationData:
     """An image folder as train / val / test, decoded once and cached."""
     root = Path(root).resolve()
-    classes, groups = list_image_folder(root, seed=seed, val_fraction=val_fraction)
-    params = {"root": str(root), "size": size, "seed": seed, "val_fraction": val_fraction, "color": color}
+    classes, groups = list_image_folder(root, seed=opts.seed, val_fraction=opts.val_fraction)
     files = [f for split in ("train", "val", "test") for f in groups[split][0]]
     return load_cached_splits(
-        "imagefolder",
-        root,
-        groups,
-        params=params,
-        files=files,
-        size=size,
-        color=color,
-        skip_bad=skip_bad,
-        cache_dir=cache_dir,
-        class_names=list(classes),
-        class_ids=list(classes),
+        "imagefolder", root, groups, files, opts, class_names=list(classes), class_ids=list(classes)
     )

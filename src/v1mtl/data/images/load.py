@@ -1,4 +1,5 @@
-"""The entry points to classification images: ``load_classification`` and ``load_tinyimagenet_c``.
+"""The entry point to classification sets: ``load_classification`` (Tiny-ImageNet-C, test-only, is
+``v1mtl.data.images.tinyimagenet_c.TinyImageNetC``).
 
 ``load_classification`` detects the format of a folder (TinyImageNet-200, an image folder) or takes
 ``"builtin"`` and hands it to its reader; every reader returns a ``ClassificationData`` (``types``).
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from v1mtl.common.errors import InputError
+from v1mtl.data.images.cached_splits import ReadOptions
 from v1mtl.data.images.types import (
     BUILTIN_COUNTS,
     DEFAULT_SPLIT_SEED,
@@ -60,43 +62,23 @@ def load_classification(
     if not root.exists():
         raise InputError("no such file or folder", path=root)
     fmt = detect_image_format(root)
-    opts = dict(
-        size=size, seed=seed, cache_dir=cache_dir, skip_bad=skip_bad, val_fraction=val_fraction, color=color
+    opts = ReadOptions(
+        size=size, seed=seed, val_fraction=val_fraction, cache_dir=cache_dir, skip_bad=skip_bad, color=color
     )
     if fmt == "tinyimagenet":
         from v1mtl.data.images.tinyimagenet import load_tinyimagenet
 
-        return load_tinyimagenet(root, **opts)
+        return load_tinyimagenet(root, opts)
     if fmt == "imagefolder":
         from v1mtl.data.images.imagefolder import load_image_folder
 
-        return load_image_folder(root, **opts)
+        return load_image_folder(root, opts)
     if fmt == "tiny-imagenet-c":
         raise InputError(
-            "this is a Tiny-ImageNet-C folder, a test-only set; load it with load_tinyimagenet_c", path=root
+            "this is a Tiny-ImageNet-C folder, a test-only set; load it with TinyImageNetC", path=root
         )
     raise InputError(
         "not a classification dataset (expected TinyImageNet-200 with wnids.txt and train/, or an image "
         "folder root/<class>/*.png, optionally split into train/ val/ test/)",
         path=root,
     )
-
-
-def load_tinyimagenet_c(
-    root: str | Path,
-    wnids: Sequence[str] | None = None,
-    *,
-    size: int = 64,
-    cache_dir: str | Path | None = None,
-    skip_bad: bool = False,
-    color: bool = False,
-):
-    """Pre-rendered Tiny-ImageNet-C as a lazy mapping ``(corruption, severity) -> ImageSplit``.
-
-    Labels index ``wnids`` (pass ``ClassificationData.class_ids`` of the TinyImageNet you trained on; by
-    default the sorted class folders, which is the order ``load_classification`` gives TinyImageNet).
-    Each corrupted set is decoded and cached on first access. See ``v1mtl.data.images.tinyimagenet_c``.
-    """
-    from v1mtl.data.images.tinyimagenet_c import TinyImageNetC
-
-    return TinyImageNetC(root, wnids, size=size, cache_dir=cache_dir, skip_bad=skip_bad, color=color)

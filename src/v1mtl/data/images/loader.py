@@ -153,33 +153,3 @@ def _prefetched(make, items: list, depth: int) -> Iterator:
                 q.get_nowait()
             except queue.Empty:
                 thread.join(timeout=0.01)
-
-
-def iterate_batches(
-    split: ImageSplit,
-    batch_size: int,
-    *,
-    shuffle: bool,
-    generator: torch.Generator | None = None,
-    augment: bool = False,
-    normalize: tuple[float, float] = (TIN_GRAY_MEAN, TIN_GRAY_STD),
-    device: str | torch.device = "cpu",
-    rank: int = 0,
-    world_size: int = 1,
-    drop_last: bool = False,
-    prefetch: int = 2,
-) -> ClassificationBatches:
-    """Batches over ``split`` (see ``ClassificationBatches``); ``len()`` is the number of batches."""
-    return ClassificationBatches(
-        split,
-        batch_size,
-        shuffle=shuffle,
-        generator=generator,
-        augment=augment,
-        normalize=normalize,
-        device=device,
-        rank=rank,
-        world_size=world_size,
-        drop_last=drop_last,
-        prefetch=prefetch,
-    )

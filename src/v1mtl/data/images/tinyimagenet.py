@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.images.cached_splits import load_cached_splits
+from v1mtl.data.images.cached_splits import ReadOptions, load_cached_splits
 from v1mtl.data.images.decode import is_image_file, list_images
 from v1mtl.data.images.types import ClassificationData, split_seeded
 
@@ -117,37 +117,17 @@ def _read_val(root: Path, index: dict[str, int]) -> tuple[list[Path], list[int]]
     return [files[i] for i in order], [labels[i] for i in order]
 
 
-def load_tinyimagenet(
-    root: str | Path,
-    *,
-    size: int = 64,
-    seed: int = 1000,
-    val_fraction: float = 0.1,
-    cache_dir: str | Path | None = None,
-    skip_bad: bool = False,
-    color: bool = False,
-) -> ClassificationData:
+def load_tinyimagenet(root: str | Path, opts: ReadOptions) -> ClassificationData:
     """TinyImageNet-200 as train (90%), val (seeded 10% of train) and test (official val), cached."""
     root = Path(root).resolve()
     listing = list_tinyimagenet(root)
-    keep, held = split_seeded(len(listing.train_files), val_fraction, seed)
+    keep, held = split_seeded(len(listing.train_files), opts.val_fraction, opts.seed)
     groups = {
         "train": ([listing.train_files[i] for i in keep], listing.train_labels[keep]),
         "val": ([listing.train_files[i] for i in held], listing.train_labels[held]),
         "test": (listing.test_files, listing.test_labels),
     }
-    params = {"root": str(root), "size": size, "seed": seed, "val_fraction": val_fraction, "color": color}
     files = listing.train_files + listing.test_files
     return load_cached_splits(
-        "tinyimagenet",
-        root,
-        groups,
-        params=params,
-        files=files,
-        size=size,
-        color=color,
-        skip_bad=skip_bad,
-        cache_dir=cache_dir,
-        class_names=listing.names,
-        class_ids=listing.wnids,
+        "tinyimagenet", root, groups, files, opts, class_names=listing.names, class_ids=listing.wnids
     )

@@ -2,7 +2,7 @@
 
 Every reader (TinyImageNet-200, a generic image folder, the built-in set) returns a ``ClassificationData``
 whose splits hold grayscale uint8 images, memory-mapped from a decode-once cache. Tiny-ImageNet-C, which is
-a test-only set of many corrupted copies, has its own entry point ``load_tinyimagenet_c``.
+a test-only set of many corrupted copies, has its own entry point ``TinyImageNetC``.
 
 Images are stored gray because the paper trains on grayscale TinyImageNet (nntransfer_recipes,
 ``apply_grayscale=True``). Corrupting an image and converting it to gray do not commute: the paper corrupts
