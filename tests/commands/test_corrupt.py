@@ -117,3 +117,50 @@ def test_images_outside_class_folders_are_refused(tmp_path, capsys):
     Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(root / "a.png")
     assert main(["corrupt", str(root), str(tmp_path / "dst")]) == 2
     assert "<class>" in capsys.readouterr().err
+
+
+def _config(argv):
+    from v1mtl.cli import build_parser
+    from v1mtl.commands.corrupt import config_from_flags
+
+    return config_from_flags(build_parser().parse_args(["corrupt", "unused-src", "unused-dst", *argv]))
+
+
+def test_set_key_gives_the_same_config_as_its_flag():
+    from v1mtl.corruptions.render import RenderConfig
+
+    by_flags = _config(
+        ["--preset", "cifar", "--corruptions", "fog", "contrast", "--severities", "1", "3"]
+        + ["--jpeg-roundtrip", "--seed", "4", "--batch-size", "2"]
+    )
+    keys = ["preset=cifar", "corruptions=[fog, contrast]", "severities=[1, 3]", "jpeg_roundtrip=true"]
+    keys += ["seed=4", "batch_size=2"]
+    by_set = _config([arg for key in keys for arg in ("--set", key)])
+    assert by_set == by_flags != RenderConfig()
+    # a flag that is given wins over --set
+    assert _config(["--set", "seed=4", "--seed", "5"]).seed == 5
+
+
+def test_config_file_works_and_flags_override_it(src, tmp_path):
+    import yaml
+
+    path = tmp_path / "corrupt.yaml"
+    path.write_text(yaml.safe_dump({"preset": "cifar", "corruptions": ["fog"], "severities": [2], "seed": 3}))
+    dst = tmp_path / "dst"
+    assert main(["corrupt", str(src), str(dst), "--config", str(path), "--batch-size", "3"]) == 0
+    config = json.loads((dst / "corrupt_config.json").read_text())
+    assert (config["preset"], config["corruptions"], config["severities"]) == ("cifar", ["fog"], [2])
+    assert (config["seed"], config["batch_size"]) == (3, 3)
+    assert sorted(p.name for p in dst.iterdir()) == ["corrupt_config.json", "fog"]
+    assert len(list((dst / "fog/2").rglob("*.png"))) == 7
+
+
+@pytest.mark.parametrize(
+    "item", ["severities=[6]", "batch_size=0", "preset=tiny", "jpeg_roundtrip=maybe", "corruptions=[fogg]"]
+)
+def test_bad_set_value_is_one_error_line_naming_the_key(src, tmp_path, capsys, item):
+    dst = tmp_path / "dst"
+    assert main(["corrupt", str(src), str(dst), "--set", item]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"'{item.split('=')[0]}'" in err[0]
+    assert not dst.exists()

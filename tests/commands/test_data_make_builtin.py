@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from v1mtl.cli import main
 from v1mtl.data.images import load_classification
@@ -44,3 +45,48 @@ def test_make_builtin_rejects_other_sizes(tmp_path, capsys):
 
     with pytest.raises(SystemExit):
         main(["data", "make-builtin", "--out", str(tmp_path), "--size", "48"])
+
+
+def _config(argv):
+    from v1mtl.cli import build_parser
+    from v1mtl.commands.data_make_builtin import config_from_flags
+
+    return config_from_flags(build_parser().parse_args(["data", "make-builtin", "--out", "unused", *argv]))
+
+
+def test_set_key_gives_the_same_config_as_its_flag():
+    from v1mtl.data.images.builtin import BuiltinConfig
+
+    by_flags = _config(["--size", "32", "--seed", "5", "--train", "30", "--val", "10", "--test", "20"])
+    keys = ["size=32", "seed=5", "counts.train=30", "counts.val=10", "counts.test=20"]
+    by_set = _config([arg for key in keys for arg in ("--set", key)])
+    assert by_set == by_flags != BuiltinConfig()
+    # a flag that is given wins over --set
+    assert _config(["--set", "counts.val=3", "--val", "4"]).counts.val == 4
+
+
+def test_config_file_works_and_flags_override_it(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    monkeypatch.setattr("v1mtl.data.images.photos.load_photographs", fake_photographs)
+    path = tmp_path / "builtin.yaml"
+    path.write_text(yaml.safe_dump({"size": 32, "seed": 5, "counts": {"train": 12, "val": 6, "test": 8}}))
+    out = tmp_path / "set"
+    args = ["data", "make-builtin", "--out", str(out), "--config", str(path), "--test", "9"]
+    assert main([*args, "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert json.loads(capsys.readouterr().out)["splits"] == {"train": 12, "val": 6, "test": 9}
+    written = json.loads((out / "config.json").read_text())
+    assert (written["size"], written["seed"], written["counts"]) == (
+        32,
+        5,
+        {"train": 12, "val": 6, "test": 9},
+    )
+
+
+@pytest.mark.parametrize("item", ["size=48", "counts.val=ten", "counts.all=3", "seed=null"])
+def test_bad_set_value_is_one_error_line_naming_the_key(tmp_path, capsys, item):
+    out = tmp_path / "set"
+    assert main(["data", "make-builtin", "--out", str(out), "--set", item]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"'{item.split('=')[0]}'" in err[0]
+    assert not out.exists()

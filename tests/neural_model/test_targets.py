@@ -11,7 +11,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.data.images import load_classification
 from v1mtl.data.neural import read_native
 from v1mtl.neural_model.checkpoint import load_v1_model
-from v1mtl.neural_model.targets import predict_targets
+from v1mtl.neural_model.targets import PredictTargetsConfig, predict_targets, run_targets_stage
 from v1mtl.simulator import V1Population
 
 COUNTS = (40, 8, 16)
@@ -92,3 +92,31 @@ def test_bad_inputs(tmp_path):
         predict_targets(tmp_path, "builtin", tmp_path / "o", control="noise")
     with pytest.raises(InputError, match="simulate-v1"):
         predict_targets(tmp_path, "builtin", tmp_path / "o")
+
+
+def test_the_stage_runs_predict_targets_with_its_config(tiny_sim, tmp_path):
+    direct = _targets(tiny_sim, tmp_path / "direct", control="random", seed=7)
+    # a list of counts, as a hand-built config might hold, is checked and made a tuple
+    cfg = PredictTargetsConfig(control="random", seed=7, image_size=32, builtin_counts=list(COUNTS))
+    assert run_targets_stage(cfg, tiny_sim, "builtin", tmp_path / "staged", progress=False)
+    staged = read_native(tmp_path / "staged", mmap=False)
+    np.testing.assert_array_equal(_train_matrix(staged), _train_matrix(direct))
+    assert {k: v for k, v in staged.metadata.items() if k != "targets_from"} == {
+        k: v for k, v in direct.metadata.items() if k != "targets_from"
+    }
+
+
+@pytest.mark.parametrize(
+    ("cfg", "field"),
+    [
+        (PredictTargetsConfig(control="noise"), "control"),
+        (PredictTargetsConfig(builtin_counts=(40, 8)), "builtin_counts"),
+        (PredictTargetsConfig(image_size=0), "image_size"),
+        (PredictTargetsConfig(batch_size=0), "batch_size"),
+    ],
+)
+def test_the_stage_refuses_a_bad_config_naming_its_key(tiny_sim, tmp_path, cfg, field):
+    with pytest.raises(InputError) as err:
+        run_targets_stage(cfg, tiny_sim, "builtin", tmp_path / "o", progress=False)
+    assert err.value.field == field and "\n" not in str(err.value)
+    assert not (tmp_path / "o").exists()

@@ -121,17 +121,3 @@ def score_bars(summary: Sequence[dict], path: str | Path) -> None:
         ax.set_ylabel(score.upper())
     axes[0, -1].legend(fontsize=7)
     save_figure(fig, path)
-
-
-def brain_vs_robustness(points: Sequence[dict], x_key: str, y_key: str, path: str | Path, title: str) -> None:
-    """Scatter of one point per model, labelled."""
-    fig, ax = plt.subplots(figsize=(3.8, 3.2))
-    for p in points:
-        ax.scatter(p[x_key], p[y_key], color="C0")
-        ax.annotate(
-            str(p["model"]), (p[x_key], p[y_key]), fontsize=7, xytext=(3, 3), textcoords="offset points"
-        )
-    ax.set_xlabel(x_key.replace("_", " "))
-    ax.set_ylabel(y_key.replace("_", " "))
-    ax.set_title(title, fontsize=8)
-    save_figure(fig, path)

@@ -1,19 +1,34 @@
-"""``v1mtl evaluate brain-robustness --robustness CSV... --predictivity DIR... --out DIR``."""
+"""``v1mtl evaluate brain-robustness --robustness CSV... --predictivity DIR... --out DIR``.
+
+The work is ``v1mtl.evaluate.brain_vs_robustness.run_brain_robustness``; this module turns the flags,
+``--config`` and ``--set`` into its ``BrainRobustnessConfig``.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from v1mtl.evaluate.brain_vs_robustness import BrainRobustnessConfig
 
 GROUP = "evaluate"
 
+# argparse choices, kept here so that ``v1mtl --help`` need not import scipy; the config checks them too
+METRICS = ("corr_to_average", "test_corr", "feve")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from v1mtl.common.config import add_config_arguments
+
     p = sub.add_parser(
         "brain-robustness",
         help="relate mean corruption accuracy to V1 predictivity across models (Spearman with a bootstrap CI)",
         description=(
             "One point per model: mean corruption accuracy (from robustness CSVs) against V1 predictivity at the "
-            "best layer (from predictivity folders). Writes points.csv, result.json, scatter.png and the protocol."
+            "best layer (from predictivity folders). Writes points.csv, result.json, scatter.png and the protocol. "
+            "--config is a YAML of v1mtl.evaluate.brain_vs_robustness.BrainRobustnessConfig (metric, n_boot, "
+            "seed); --set KEY=VALUE sets one key, a dedicated flag (given) sets its key last."
         ),
     )
     p.add_argument(
@@ -23,30 +38,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--predictivity", nargs="+", required=True, help="output folders of 'v1mtl evaluate predictivity'"
     )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--metric", choices=("corr_to_average", "test_corr", "feve"), default="corr_to_average")
-    p.add_argument("--n-boot", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    add_config_arguments(p, preset_prefix=None, positional=False)
+    # The flags below default to None, so that only a flag that is given overrides --config and --set; the
+    # defaults named in the help are BrainRobustnessConfig's.
+    p.add_argument(
+        "--metric",
+        choices=METRICS,
+        default=None,
+        help="predictivity score of brain-likeness (sets metric; default corr_to_average)",
+    )
+    p.add_argument(
+        "--n-boot", type=int, default=None, help="bootstrap resamples of the CI (sets n_boot; default 2000)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap (sets seed; default 0)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from v1mtl.evaluate.brain_vs_robustness import headline, run_brain_robustness
 
-    from v1mtl.analysis import plots
-    from v1mtl.common.atomic import write_json
-    from v1mtl.common.tables import write_csv
-    from v1mtl.evaluate import brain_vs_robustness as bvr
-    from v1mtl.evaluate.records import write_protocol
-
-    out = Path(args.out)
-    points, result = bvr.relate(
-        args.robustness, args.predictivity, metric=args.metric, n_boot=args.n_boot, seed=args.seed
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "points.csv", points)
-    write_json(out / "result.json", result)
-    title = f"Spearman {result['spearman']:.2f} [{result['ci_low']:.2f}, {result['ci_high']:.2f}], n={result['n_models']}"
-    plots.brain_vs_robustness(points, "mean_corruption_accuracy", "predictivity", out / "scatter.png", title)
-    write_protocol(out, "Robustness against brain-likeness", [bvr], vars(args) | {"func": None})
-    print(f"{title}: {result['verdict']}")
+    result = run_brain_robustness(config_from_flags(args), args.robustness, args.predictivity, args.out)
+    print(f"{headline(result)}: {result['verdict']}")
     return 0
+
+
+def config_from_flags(args: argparse.Namespace) -> BrainRobustnessConfig:
+    """The ``BrainRobustnessConfig`` of the command: its defaults, ``--config``, ``--set``, then the flags given."""
+    from v1mtl.common.config import config_from_args
+    from v1mtl.evaluate.brain_vs_robustness import BrainRobustnessConfig
+
+    flags = {"metric": args.metric, "n_boot": args.n_boot, "seed": args.seed}
+    return config_from_args(BrainRobustnessConfig, args, flags=flags)

@@ -1,4 +1,8 @@
-"""``v1mtl simulate-v1``: write a simulated macaque V1 dataset (native format, plus its ground truth)."""
+"""``v1mtl simulate-v1 [CONFIG] --out DIR [--set KEY=VALUE ...]``: write a simulated macaque V1 dataset.
+
+Writes the native format plus its ground truth (``v1mtl.simulator.simulate_to_folder``); this module turns
+the flags, the config file and ``--set`` into its ``SimulationConfig``.
+"""
 
 from __future__ import annotations
 
@@ -10,54 +14,63 @@ GROUP = None
 
 _DEFAULTS = SimulationConfig()
 
+# The dedicated flags: each sets the top-level key of its name (``--test-images`` sets ``test_images``).
+FLAG_KEYS: tuple[tuple[str, type, str], ...] = (
+    ("neurons", int, "neurons per session"),
+    ("sessions", int, "recording sessions"),
+    ("images", int, "training images (one trial each)"),
+    ("test_images", int, "repeated test images"),
+    ("repeats", int, "repeats per test image"),
+    ("image_size", int, "image side in pixels"),
+    ("seed", int, "random seed"),
+    ("fano", float, "Fano factor of spike counts (1 = Poisson)"),
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from v1mtl.common.config import add_config_arguments
+
     p = sub.add_parser(
         "simulate-v1",
         help="simulate a V1 dataset (Gabor simple/complex cells, normalization, spike-count noise)",
         description=(
             "Simulate array recordings of macaque V1 neurons shown grayscale crops of bundled photographs, and "
             "write them in the native format with the noise-free rates and neuron parameters in ground_truth/ "
-            f"(see docs/simulator.md). Stimuli span {_DEFAULTS.field_of_view_deg:g} degrees of visual angle."
+            f"(see docs/simulator.md). Stimuli span {_DEFAULTS.field_of_view_deg:g} degrees of visual angle. "
+            "CONFIG is a YAML of v1mtl.simulator.SimulationConfig (a study's v1.simulate section); --set "
+            "KEY=VALUE sets one key (tuning.simple_fraction=0.5), a dedicated flag (given) sets its key last."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    add_config_arguments(p, preset_prefix=None)
     p.add_argument("--out", required=True, help="output folder (must be new, empty, or this same simulation)")
-    p.add_argument("--neurons", type=int, default=_DEFAULTS.neurons, help="neurons per session")
-    p.add_argument("--sessions", type=int, default=_DEFAULTS.sessions, help="recording sessions")
-    p.add_argument("--images", type=int, default=_DEFAULTS.images, help="training images (one trial each)")
-    p.add_argument("--test-images", type=int, default=_DEFAULTS.test_images, help="repeated test images")
-    p.add_argument("--repeats", type=int, default=_DEFAULTS.repeats, help="repeats per test image")
-    p.add_argument("--image-size", type=int, default=_DEFAULTS.image_size, help="image side in pixels")
-    p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="random seed")
-    p.add_argument(
-        "--fano", type=float, default=_DEFAULTS.fano, help="Fano factor of spike counts (1 = Poisson)"
-    )
+    # default=None, so that only a flag that is given overrides the config file and --set; the defaults
+    # named in the help are SimulationConfig's.
+    for key, kind, text in FLAG_KEYS:
+        p.add_argument(
+            f"--{key.replace('_', '-')}",
+            type=kind,
+            default=None,
+            help=f"{text}; sets {key} (default: {getattr(_DEFAULTS, key)})",
+        )
     p.add_argument(
         "--export-nnvision", default=None, metavar="DIR", help="also export the nnvision session format"
     )
     p.set_defaults(func=run)
 
 
-def config_from_args(args: argparse.Namespace) -> SimulationConfig:
-    return SimulationConfig(
-        neurons=args.neurons,
-        sessions=args.sessions,
-        images=args.images,
-        test_images=args.test_images,
-        repeats=args.repeats,
-        image_size=args.image_size,
-        seed=args.seed,
-        fano=args.fano,
-    )
+def config_from_flags(args: argparse.Namespace) -> SimulationConfig:
+    """The ``SimulationConfig`` of the command: its defaults, CONFIG, ``--set``, then the flags given."""
+    from v1mtl.common.config import config_from_args
+
+    flags = {key: getattr(args, key) for key, _, _ in FLAG_KEYS}
+    return config_from_args(SimulationConfig, args, flags=flags)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    config.check()  # before the heavy imports, so a bad option fails at once
     from v1mtl.simulator import simulate_to_folder
 
-    created = simulate_to_folder(config, args.out, export_nnvision=args.export_nnvision)
+    # simulate_to_folder checks the config before it touches the output folder
+    created = simulate_to_folder(config_from_flags(args), args.out, export_nnvision=args.export_nnvision)
     state = "wrote" if created else "kept the existing, identical"
     print(f"{state} simulated V1 dataset in {args.out}")
     if args.export_nnvision:

@@ -4,15 +4,16 @@ Layout: ``SRC/<class>/<...>/<file>`` -> ``DST/<corruption>/<severity>/<class>/<.
 original name with a JPEG suffix, saved by PIL at quality 85 with ``optimize=True``, with
 ``jpeg_roundtrip``). Images keep their size and mode: gray files (PIL mode ``L``) are corrupted as gray
 (see :func:`v1mtl.corruptions.corrupt`), everything else as RGB. Image ``i`` of the sorted file list is
-seeded with ``(seed, i)``; batches hold images of one size and mode.
+seeded with ``(seed, i)``; batches hold images of one size and mode. ``RenderConfig`` holds the settings
+(``--config`` / ``--set`` of ``v1mtl corrupt``).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from v1mtl import __version__
 from v1mtl.common.atomic import write_bytes, write_json, write_text
+from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 
 COMPLETE_MARKER = ".complete"
@@ -32,15 +34,24 @@ PIXEL_SETTINGS = ("preset", "jpeg_roundtrip", "seed")
 
 @dataclass
 class RenderConfig:
-    src: str
-    dst: str
-    preset: str = "tiny-imagenet"
+    """Settings of a corrupted copy: the config of ``v1mtl corrupt`` (``--config``, ``--set``).
+
+    Attributes:
+        preset: the corruption parameter table (``v1mtl.corruptions.presets.PRESETS``): ``tiny-imagenet``
+            (64 px), ``imagenet`` (224 px), ``cifar`` (32 px).
+        corruptions: corruption names, or ``common`` (the 15), ``extra`` (the 4 held-out), ``all``.
+        severities: severities, each in 1..5.
+        jpeg_roundtrip: save JPEG quality 85 (as Tiny-ImageNet-C was) instead of PNG.
+        seed: image ``i`` of the sorted file list is seeded with ``(seed, i)``.
+        batch_size: images per batch.
+    """
+
+    preset: Literal["tiny-imagenet", "imagenet", "cifar"] = "tiny-imagenet"
     corruptions: list[str] = field(default_factory=lambda: ["common"])
     severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     jpeg_roundtrip: bool = False
     seed: int = 0
     batch_size: int = 128
-    device: str = "cpu"
 
 
 def resolve_corruptions(requested: list[str]) -> list[str]:
@@ -53,7 +64,7 @@ def resolve_corruptions(requested: list[str]) -> list[str]:
         for name in names(item) if item in ("common", "extra", "all") else [item]:
             if name not in valid:
                 raise InputError(
-                    f"unknown corruption {name!r}; valid: {', '.join(valid)}", field="--corruptions"
+                    f"unknown corruption {name!r}; valid: {', '.join(valid)}", field="corruptions"
                 )
             if name not in out:
                 out.append(name)
@@ -139,32 +150,47 @@ def _check_config(dst: Path, settings: dict[str, Any]) -> None:
             )
 
 
-def render(config: RenderConfig) -> dict[str, int]:
-    """Render every requested (corruption, severity) of every image; returns counts."""
+def render(config: RenderConfig, src: str | Path, dst: str | Path, *, device: str = "cpu") -> dict[str, int]:
+    """Render every requested (corruption, severity) of every image of ``src`` into ``dst``; returns counts.
+
+    Args:
+        config: the settings (checked again here, so a hand-built config fails as a YAML one would).
+        src: image folder laid out as ``src/<class>/<file>``.
+        dst: output folder; rerunning into it resumes (with the same preset, seed and output format).
+        device: torch device the corruptions run on.
+
+    Returns:
+        ``written`` and ``already_done`` files, ``images`` per variant, ``variants`` (corruption, severity).
+    """
     from v1mtl.corruptions import corrupt, to_uint8
     from v1mtl.corruptions.presets import PRESETS
 
     if config.preset not in PRESETS:
-        raise InputError(f"unknown preset {config.preset!r}; valid: {', '.join(PRESETS)}", field="--preset")
+        raise InputError(f"unknown preset {config.preset!r}; valid: {', '.join(PRESETS)}", field="preset")
     bad = [s for s in config.severities if not 1 <= s <= 5]
     if bad:
-        raise InputError(f"severities run from 1 to 5, got {bad[0]}", field="--severities")
+        raise InputError(f"severities run from 1 to 5, got {bad[0]}", field="severities")
     if config.batch_size < 1:
-        raise InputError("must be at least 1", field="--batch-size")
+        raise InputError("must be at least 1", field="batch_size")
     names = resolve_corruptions(config.corruptions)
     severities = sorted(set(config.severities))
-    src, dst = Path(config.src), Path(config.dst)
+    # the run's record: what was read and written, the resolved settings, and where it ran
+    settings = (
+        {"src": str(src), "dst": str(dst)}
+        | config_to_dict(config)
+        | {"device": device, "corruptions": names, "severities": severities}
+    )
+    src, dst = Path(src), Path(dst)
     files = list_source(src)
-    settings = asdict(config) | {"corruptions": names, "severities": severities}
     _check_config(dst, settings)
     write_json(dst / CONFIG_NAME, settings | {"images": len(files), "v1mtl_version": __version__})
 
     todo = [(n, s) for n in names for s in severities if not (dst / n / str(s) / COMPLETE_MARKER).exists()]
-    device = torch.device(config.device)
+    torch_device = torch.device(device)
     written = done = 0
     bar = tqdm(total=len(files) * len(todo), desc="corrupting", unit="img")
     for indices, batch in _batches(files, config.batch_size) if todo else ():
-        batch = batch.to(device)
+        batch = batch.to(torch_device)
         for name, severity in todo:
             outs = [output_path(dst, src, files[i], name, severity, config.jpeg_roundtrip) for i in indices]
             missing = [k for k, out in enumerate(outs) if not out.exists()]

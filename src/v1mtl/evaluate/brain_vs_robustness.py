@@ -14,17 +14,43 @@ whether it excludes 0. The paper's claim is a positive relation (Safarani et al.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
+from v1mtl.common.atomic import write_bytes, write_json
+from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_spearman
+from v1mtl.common.tables import write_csv
+from v1mtl.evaluate.records import write_protocol
 
-PREDICTIVITY_METRICS = ("corr_to_average", "test_corr", "feve")
+PredictivityMetric = Literal["corr_to_average", "test_corr", "feve"]
+PREDICTIVITY_METRICS: tuple[str, ...] = typing.get_args(PredictivityMetric)
 EXCLUDED = ("clean", "gaussian_sweep")
+
+
+@dataclass
+class BrainRobustnessConfig:
+    """Settings of ``v1mtl evaluate brain-robustness``.
+
+    Attributes:
+        metric: the predictivity score of brain-likeness, its mean over neurons at the best layer:
+            ``corr_to_average`` (correlation to the trial average), ``test_corr`` or ``feve``.
+        n_boot: bootstrap resamples of the Spearman correlation's confidence interval.
+        seed: seed of the bootstrap.
+    """
+
+    metric: PredictivityMetric = "corr_to_average"
+    n_boot: int = DEFAULT_N_BOOT
+    seed: int = 0
 
 
 def mean_corruption_accuracy(csv_paths: Sequence[str | Path]) -> dict[str, dict[str, float]]:
@@ -92,6 +118,8 @@ def relate(
     """Match models and correlate; returns ``(points, result)``. ``points`` has one row per model."""
     if metric not in PREDICTIVITY_METRICS:
         raise InputError(f"unknown metric {metric!r}; expected one of {PREDICTIVITY_METRICS}", field="metric")
+    if n_boot < 1:
+        raise InputError(f"must be at least 1, got {n_boot}", field="n_boot")
     robust = mean_corruption_accuracy(robustness_csvs)
     preds = [read_predictivity(f, metric) for f in predictivity_folders]
     names = [p["model"] for p in preds]
@@ -131,3 +159,74 @@ def relate(
         "verdict": verdict,
     }
     return points, result
+
+
+def run_brain_robustness(
+    cfg: BrainRobustnessConfig,
+    robustness_csvs: Sequence[str | Path],
+    predictivity_folders: Sequence[str | Path],
+    out_dir: str | Path,
+) -> dict[str, Any]:
+    """Relate robustness to V1 predictivity across models (``relate``) and write the results into ``out_dir``.
+
+    Args:
+        cfg: the settings (checked again here, so a hand-built config fails as a YAML one would).
+        robustness_csvs: ``robustness.csv`` files of ``v1mtl evaluate robustness``, all of one protocol.
+        predictivity_folders: output folders (or their ``summary.json``) of ``v1mtl evaluate predictivity``.
+        out_dir: the output folder (made if missing).
+
+    Writes ``points.csv``, ``result.json``, ``scatter.png`` (titled ``headline(result)``), ``protocol.md``
+    and ``config.json``.
+
+    Returns:
+        The result, as in ``result.json``.
+
+    Raises:
+        InputError: a one-line message naming the config key (``field``) of a bad setting, or the bad input.
+    """
+    # a hand-built config is not checked against its types; YAML and --set ones already were
+    cfg = config_from_dict(BrainRobustnessConfig, config_to_dict(cfg), source="BrainRobustnessConfig")
+    points, result = relate(
+        robustness_csvs, predictivity_folders, metric=cfg.metric, n_boot=cfg.n_boot, seed=cfg.seed
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "points.csv", points)
+    write_json(out / "result.json", result)
+    _scatter(points, out / "scatter.png", headline(result))
+    settings = {
+        "robustness": [str(p) for p in robustness_csvs],
+        "predictivity": [str(p) for p in predictivity_folders],
+        "out": str(out_dir),
+        **config_to_dict(cfg),
+    }
+    write_protocol(out, "Robustness against brain-likeness", [sys.modules[__name__]], settings)
+    return result
+
+
+def headline(result: dict[str, Any]) -> str:
+    """``Spearman 0.80 [0.20, 1.00], n=6`` of a ``relate`` result."""
+    return (
+        f"Spearman {result['spearman']:.2f} [{result['ci_low']:.2f}, {result['ci_high']:.2f}], "
+        f"n={result['n_models']}"
+    )
+
+
+def _scatter(points: Sequence[dict], path: Path, title: str) -> None:
+    """One labelled point per model: mean corruption accuracy against predictivity."""
+    # a bare Figure, not pyplot: a library module must not switch the process's matplotlib backend
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.8, 3.2))
+    ax = fig.subplots()
+    x = [p["mean_corruption_accuracy"] for p in points]
+    y = [np.nan if p["predictivity"] is None else p["predictivity"] for p in points]
+    ax.scatter(x, y, color="C0")
+    for p, xi, yi in zip(points, x, y, strict=True):
+        ax.annotate(str(p["model"]), (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("mean corruption accuracy")
+    ax.set_ylabel("predictivity")
+    ax.set_title(title, fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    write_bytes(path, buf.getvalue())

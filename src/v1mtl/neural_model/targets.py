@@ -22,12 +22,16 @@ own grid, which is the same assumption.
 
 Controls (``v1mtl.neural_model.controls``): ``shuffled`` permutes whole response vectors across the images
 of each split; ``random`` replaces them with image-independent draws with the same per-neuron statistics.
+
+``v1mtl predict-responses`` runs ``run_targets_stage``, ``predict_targets`` with the settings of a
+``PredictTargetsConfig``; a study calls ``predict_targets`` with the same settings from its own config.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -35,9 +39,37 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from v1mtl.common.atomic import atomic_folder
+from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 
 CONTROLS = ("shuffled", "random")
+
+
+@dataclass
+class PredictTargetsConfig:
+    """Settings of ``v1mtl predict-responses``: which targets are made, on which images, in what batches.
+
+    The keys mean what they mean in a study: ``seed`` and ``batch_size`` as ``targets.*``, ``image_size``,
+    ``split_seed`` and ``builtin_counts`` as ``train.data.*`` (the targets must be made on the images the
+    co-training run reads).
+
+    Attributes:
+        control: None (the predictions themselves), ``shuffled`` (response vectors permuted across the images
+            of each split) or ``random`` (image-independent draws with the same per-neuron statistics).
+        seed: seed of the control's randomness.
+        image_size: classification image size in pixels.
+        split_seed: seed of the classification set's split (``load_classification``).
+        builtin_counts: train, validation and test image counts of the built-in set; None = its defaults
+            (``v1mtl.data.images.BUILTIN_COUNTS``).
+        batch_size: images per forward pass of the V1 model.
+    """
+
+    control: Literal["shuffled", "random"] | None = None
+    seed: int = 0
+    image_size: int = 64
+    split_seed: int = 1000
+    builtin_counts: tuple[int, int, int] | None = None
+    batch_size: int = 256
 
 
 class _Predictor:
@@ -116,13 +148,14 @@ def predict_targets(
     images_source: str | Path,
     out_dir: str | Path,
     *,
-    control: str | None = None,
-    seed: int = 0,
-    image_size: int = 64,
-    split_seed: int = 1000,
-    builtin_counts: tuple[int, int, int] | None = None,
+    # the defaults are PredictTargetsConfig's, so that the command and a direct call cannot drift apart
+    control: str | None = PredictTargetsConfig.control,
+    seed: int = PredictTargetsConfig.seed,
+    image_size: int = PredictTargetsConfig.image_size,
+    split_seed: int = PredictTargetsConfig.split_seed,
+    builtin_counts: tuple[int, int, int] | None = PredictTargetsConfig.builtin_counts,
     device: str = "cpu",
-    batch_size: int = 256,
+    batch_size: int = PredictTargetsConfig.batch_size,
     progress: bool = True,
 ) -> bool:
     """Write the neural-target dataset of ``source`` on the images of ``images_source`` into ``out_dir``.
@@ -145,6 +178,9 @@ def predict_targets(
 
     if control not in (None, *CONTROLS):
         raise InputError(f"must be one of {', '.join(CONTROLS)}, got {control!r}", field="control")
+    for key, value in (("image_size", image_size), ("batch_size", batch_size)):
+        if value < 1:
+            raise InputError(f"must be at least 1, got {value}", field=key)
     counts = tuple(builtin_counts or BUILTIN_COUNTS)
     out = Path(out_dir)
     provenance: dict[str, Any] = {
@@ -210,6 +246,32 @@ def predict_targets(
     with atomic_folder(out) as tmp:
         write_native(dataset, tmp)
     return True
+
+
+def run_targets_stage(
+    cfg: PredictTargetsConfig,
+    source: str | Path,
+    images_source: str | Path,
+    out_dir: str | Path,
+    *,
+    device: str = "cpu",
+    progress: bool = True,
+) -> bool:
+    """``predict_targets`` with the settings of ``cfg``: what ``v1mtl predict-responses`` runs.
+
+    Args:
+        cfg: the settings (checked again here, so a hand-built config fails as a YAML one would).
+        source, images_source, out_dir: as ``predict_targets``'.
+        device, progress: how the V1 model runs.
+
+    Returns False (and writes nothing) if ``out_dir`` already holds this exact dataset.
+
+    Raises:
+        InputError: a one-line message naming the config key (``field``) of a bad setting.
+    """
+    # a hand-built config is not checked against its types (a list of counts, a control "none")
+    cfg = config_from_dict(PredictTargetsConfig, config_to_dict(cfg), source="PredictTargetsConfig")
+    return predict_targets(source, images_source, out_dir, **asdict(cfg), device=device, progress=progress)
 
 
 def _same_provenance(manifest: Path, provenance: dict[str, Any]) -> bool:

@@ -59,10 +59,21 @@ class ResponseSpec:
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Everything that determines a simulated dataset (the defaults are ``v1mtl simulate-v1``'s).
+    """Everything that determines a simulated dataset: the config of ``v1mtl simulate-v1`` (``--config``,
+    ``--set``) and the ``v1.simulate`` section of a study.
 
-    ``neurons`` is per session; ``images`` training images are shown once each, ``test_images`` images
-    ``repeats`` times; stimuli are ``image_size`` pixels wide and span ``field_of_view_deg`` degrees.
+    Attributes:
+        neurons: neurons per session.
+        sessions: recording sessions.
+        images: training images, each shown once.
+        test_images: test images, each shown ``repeats`` times.
+        repeats: repeats per test image.
+        image_size: stimulus side in pixels.
+        seed: random seed of the population, the stimuli and the spike counts.
+        fano: Fano factor of the spike counts (1 = Poisson).
+        field_of_view_deg: degrees of visual angle the stimuli span.
+        tuning: the tuning distributions' open settings.
+        response: the response parameters' distributions.
     """
 
     neurons: int = 30
@@ -85,12 +96,12 @@ class SimulationConfig:
         return asdict(self)
 
     def check(self) -> None:
-        """Raise ``InputError`` naming the option when a setting is out of range."""
+        """Raise ``InputError`` naming the config key when a setting is out of range."""
         minimum = {"neurons": 1, "sessions": 1, "images": 1, "test_images": 2, "repeats": 2, "image_size": 16}
         for name, low in minimum.items():
             value = getattr(self, name)
             if value < low:
-                raise InputError(f"must be at least {low}, got {value}", field=name.replace("_", "-"))
+                raise InputError(f"must be at least {low}, got {value}", field=name)
         if self.fano < 1:
             raise InputError(f"must be >= 1 (1 = Poisson), got {self.fano}", field="fano")
         if self.seed < 0:

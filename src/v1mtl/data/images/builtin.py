@@ -11,7 +11,8 @@ Every photograph is cut into three disjoint rectangles, one per split: train the
 val the top 40% of the right part; test the bottom 60% of the right part. A split samples textures only
 from its own rectangles, so the test set measures generalization to unseen image content.
 
-The set is a pure function of ``(GENERATOR_VERSION, size, counts, seed)`` and is cached under that key.
+The set is a pure function of ``(GENERATOR_VERSION, size, counts, seed)`` and is cached under that key;
+``BuiltinConfig`` holds those settings for ``v1mtl data make-builtin``, which runs ``write_builtin``.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from v1mtl.common.atomic import write_bytes, write_json
+from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.data.images.cache import load_or_build
 from v1mtl.data.images.shapes import SHAPES
-from v1mtl.data.images.types import BUILTIN_COUNTS, ClassificationData, ImageSplit
+from v1mtl.data.images.types import BUILTIN_COUNTS, DEFAULT_SPLIT_SEED, ClassificationData, ImageSplit
 
 # Bump whenever the rendering changes, so caches of an older design are not reused.
 GENERATOR_VERSION = 2
@@ -53,6 +57,36 @@ CLUTTER_PROB = 0.2
 CLUTTER_RADIUS_RANGE = (0.06, 0.12)
 OCCLUDER_PROB = 0.2
 OCCLUDER_WIDTH_RANGE = (0.06, 0.15)
+
+
+@dataclass
+class BuiltinCounts:
+    """Images per split of the built-in set.
+
+    Attributes:
+        train: training images.
+        val: validation images.
+        test: test images.
+    """
+
+    train: int = BUILTIN_COUNTS[0]
+    val: int = BUILTIN_COUNTS[1]
+    test: int = BUILTIN_COUNTS[2]
+
+
+@dataclass
+class BuiltinConfig:
+    """Which built-in set to make: the config of ``v1mtl data make-builtin`` (``--config``, ``--set``).
+
+    Attributes:
+        size: image side in pixels, 32 or 64.
+        seed: generation seed.
+        counts: images per split.
+    """
+
+    size: Literal[32, 64] = 64
+    seed: int = DEFAULT_SPLIT_SEED
+    counts: BuiltinCounts = field(default_factory=BuiltinCounts)
 
 
 def split_regions(height: int, width: int) -> dict[str, tuple[int, int, int, int]]:
@@ -135,7 +169,7 @@ def render_shapes(
     cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
     ru, rv = (r * a)[:, None, None], (r / a)[:, None, None]
     masks = np.empty((n, size, size), dtype=np.float32)
-    for k, field in enumerate(SHAPES.values()):
+    for k, outline in enumerate(SHAPES.values()):
         idx = np.flatnonzero(labels == k)
         if len(idx) == 0:
             continue
@@ -143,7 +177,7 @@ def render_shapes(
         u = (dx[idx] * c + dy[idx] * s) / ru[idx]
         v = (dy[idx] * c - dx[idx] * s) / rv[idx]
         # Shape units -> pixels with the smaller axis scale, so edges are never sharper than one pixel.
-        d = field(u, v) * np.minimum(ru[idx], rv[idx])
+        d = outline(u, v) * np.minimum(ru[idx], rv[idx])
         masks[idx] = np.clip(d + 0.5, 0.0, 1.0)
     return masks
 
@@ -285,6 +319,36 @@ def make_builtin(
         root="builtin",
         class_ids=list(CLASS_NAMES),
     )
+
+
+def write_builtin(
+    cfg: BuiltinConfig,
+    out_dir: str | Path,
+    *,
+    grid: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Make the built-in set of ``cfg`` (cached) and write it to ``out_dir`` as an image folder.
+
+    Args:
+        cfg: which set.
+        out_dir: gets ``config.json`` (the settings and the generator version), ``classes.json`` and
+            ``<split>/<class>/<index>.png``.
+        grid: also save a PNG grid of test examples per class here.
+        cache_dir: cache folder of ``make_builtin``.
+
+    Returns:
+        ``{"out": ..., "splits": {split: count}, "n_classes": ...}``.
+    """
+    out = Path(out_dir)
+    record = {"command": "data make-builtin", "out": str(out), **config_to_dict(cfg)}
+    write_json(out / "config.json", record | {"generator_version": GENERATOR_VERSION})
+    counts = (cfg.counts.train, cfg.counts.val, cfg.counts.test)
+    data = make_builtin(size=cfg.size, counts=counts, seed=cfg.seed, cache_dir=cache_dir)
+    written = write_image_folder(data, out)
+    if grid:
+        save_example_grid(data, grid)
+    return {"out": str(out), "splits": written, "n_classes": data.n_classes}
 
 
 def write_image_folder(data: ClassificationData, out_dir: str | Path) -> dict[str, int]:
