@@ -97,7 +97,7 @@ def sensitivity_maps(
     """``(n, H, W)`` sensitivity maps of ``extractor`` for gray ``images`` ``(n, H, W)`` in [0, 1]."""
     x = (images[:, None] - settings.mean) / settings.std
     maps = []
-    for start in tqdm(range(0, len(x), settings.batch_size), desc=desc or method, leave=False):
+    for start in tqdm(range(0, len(x), settings.batch_size), desc=desc or method, leave=False, disable=None):
         batch = torch.from_numpy(
             np.ascontiguousarray(x[start : start + settings.batch_size], dtype=np.float32)
         )

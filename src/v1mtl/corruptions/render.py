@@ -188,7 +188,7 @@ def render(config: RenderConfig, src: str | Path, dst: str | Path, *, device: st
     todo = [(n, s) for n in names for s in severities if not (dst / n / str(s) / COMPLETE_MARKER).exists()]
     torch_device = torch.device(device)
     written = done = 0
-    bar = tqdm(total=len(files) * len(todo), desc="corrupting", unit="img")
+    bar = tqdm(total=len(files) * len(todo), desc="corrupting", unit="img", disable=None)
     for indices, batch in _batches(files, config.batch_size) if todo else ():
         batch = batch.to(torch_device)
         for name, severity in todo:

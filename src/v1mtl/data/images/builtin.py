@@ -282,7 +282,11 @@ def render_split(
     # NumPy releases the GIL in its array loops, so threads use the cores.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         for _ in tqdm(
-            pool.map(work, range(n_chunks)), total=n_chunks, desc=f"rendering {split}", leave=False
+            pool.map(work, range(n_chunks)),
+            total=n_chunks,
+            desc=f"rendering {split}",
+            leave=False,
+            disable=None,
         ):
             pass
     return images, labels
@@ -369,7 +373,7 @@ def write_image_folder(data: ClassificationData, out_dir: str | Path) -> dict[st
         for split_name in SPLITS:
             s = data.split(split_name)
             jobs = pool.map(lambda i, s=s, n=split_name: write_one(s, n, i), range(len(s)))
-            for _ in tqdm(jobs, total=len(s), desc=f"writing {split_name}", leave=False):
+            for _ in tqdm(jobs, total=len(s), desc=f"writing {split_name}", leave=False, disable=None):
                 pass
             counts[split_name] = len(s)
     write_json(out_dir / "classes.json", {"class_names": data.class_names})

@@ -86,7 +86,11 @@ def decode_images(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # map() re-raises the first error in input order, so the message names the first bad file.
         for _ in tqdm(
-            pool.map(work, range(len(paths)), chunksize=64), total=len(paths), desc=desc, leave=False
+            pool.map(work, range(len(paths)), chunksize=64),
+            total=len(paths),
+            desc=desc,
+            leave=False,
+            disable=None,
         ):
             pass
     skipped = [str(p) for p, good in zip(paths, ok, strict=True) if not good]

@@ -88,7 +88,7 @@ def _read_images(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     files.sort(key=lambda f: int(f.stem))
     images = []
     shape = None
-    for f in tqdm(files, desc="images", unit="img", leave=False, disable=len(files) < 500):
+    for f in tqdm(files, desc="images", unit="img", leave=False, disable=True if len(files) < 500 else None):
         try:
             img = np.load(f, allow_pickle=False)
         except (OSError, ValueError) as err:

@@ -60,7 +60,9 @@ def rescale_images(images: np.ndarray, scale: float) -> np.ndarray:
 
     out = [
         rescale(img, scale, mode="reflect", anti_aliasing=False, preserve_range=True).astype(images.dtype)
-        for img in tqdm(images, desc="rescale", unit="img", leave=False, disable=len(images) < 500)
+        for img in tqdm(
+            images, desc="rescale", unit="img", leave=False, disable=True if len(images) < 500 else None
+        )
     ]
     return np.stack(out)
 
