@@ -217,32 +217,28 @@ def _condition_vs_baseline(
     return paired_bootstrap_difference(mean["baseline"], mean[condition])
 
 
-def content_claim(per_image_csv: Path, runs: list[RunResult]) -> Claim:
-    return _analysis_claim(
-        4,
-        per_image_csv,
-        runs,
+# Claims 4 and 5: the analysis, its per-image measure and what the measure is, in words.
+_ANALYSIS_CLAIMS = {
+    4: (
         "reconstruction",
         "content_gain",
         "content gain of reconstructions (mean over budgets and noise levels)",
-    )
+    ),
+    5: ("saliency", "nss", "NSS of sensitivity maps in salient regions (mean over methods)"),
+}
+
+
+def content_claim(per_image_csv: Path, runs: list[RunResult]) -> Claim:
+    return _analysis_claim(4, per_image_csv, runs)
 
 
 def saliency_claim(per_image_csv: Path, runs: list[RunResult]) -> Claim:
-    return _analysis_claim(
-        5,
-        per_image_csv,
-        runs,
-        "saliency",
-        "nss",
-        "NSS of sensitivity maps in salient regions (mean over methods)",
-    )
+    return _analysis_claim(5, per_image_csv, runs)
 
 
-def _analysis_claim(
-    number: int, per_image_csv: Path, runs: list[RunResult], analysis: str, measure: str, what: str
-) -> Claim:
+def _analysis_claim(number: int, per_image_csv: Path, runs: list[RunResult]) -> Claim:
     """Claims 4 and 5: MTL - Baseline on an analysis's per-image measure, paired over images."""
+    analysis, measure, what = _ANALYSIS_CLAIMS[number]
     if not per_image_csv.is_file():
         return Claim(number, CLAIMS[number - 1], f"the {analysis} analysis has not run", "undetermined")
     est = _condition_vs_baseline(_per_image(per_image_csv, measure), runs, "mtl")
