@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from v1mtl.common.errors import InputError
+from v1mtl.fitting.checkpoint import load_checkpoint
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 
 KIND = "v1mtl-v1-model"
@@ -29,15 +30,7 @@ TRUNK_FIELDS = ("arch", "batch_norm", "width", "shared_layer")
 
 
 def _read(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such checkpoint file", path=path)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a corrupt or foreign file
-        raise InputError(f"not a readable torch checkpoint ({err})", path=path) from err
-    if not isinstance(ckpt, dict):
-        raise InputError("expected a checkpoint dict", path=path)
+    ckpt = load_checkpoint(path)
     for key in ("model_config", "state_dict"):
         if key not in ckpt:
             raise InputError("missing key", path=path, field=key)

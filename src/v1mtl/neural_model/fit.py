@@ -37,9 +37,10 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from v1mtl.common.atomic import write_json, write_text, write_with
+from v1mtl.common.atomic import write_json, write_text
 from v1mtl.common.config import config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
+from v1mtl.fitting.checkpoint import load_checkpoint, save_checkpoint
 from v1mtl.fitting.early_stopping import EarlyStopping
 from v1mtl.fitting.loop import RestoreBestLoop
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
@@ -295,10 +296,6 @@ def _train_epoch(
     return float(sum(losses) / max(len(losses), 1))
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
-    write_with(path, lambda fh: torch.save(state, fh))
-
-
 def _write_scores(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["session", "neuron", *SCORE_COLUMNS], lineterminator="\n")
@@ -346,7 +343,7 @@ def fit_v1_model(
     ckpt_path = out / CHECKPOINT
     state = None
     if ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        state = load_checkpoint(ckpt_path)
         if _resumable_view(cfg) != state["resumable_config"]:
             raise InputError(
                 "the folder holds a run with a different config (only training.max_epochs may change to "
@@ -438,7 +435,7 @@ def fit_v1_model(
                     "seconds": round(time.perf_counter() - start, 3),
                 }
             )
-            _save_checkpoint(
+            save_checkpoint(
                 ckpt_path,
                 {
                     "epoch": epoch,
@@ -490,7 +487,7 @@ def _save_model(path: Path, net: MultiTaskNet, model_cfg: ModelConfig, cfg: FitN
         "freeze_core": cfg.freeze_core,
         "config": yaml.safe_load(yaml.safe_dump(config_to_dict(cfg))),
     }
-    write_with(path, lambda fh: torch.save(payload, fh))
+    save_checkpoint(path, payload)
 
 
 def _ground_truth_ceiling(path: str, dataset, loaders) -> dict:

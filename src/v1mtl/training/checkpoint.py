@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from v1mtl.common.atomic import write_with
 from v1mtl.common.config import config_from_dict
 from v1mtl.common.errors import InputError
+from v1mtl.fitting.checkpoint import load_checkpoint
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import model_config_from_dict
 from v1mtl.training.config import TrainConfig
@@ -37,22 +35,9 @@ LAST = "last.pt"
 BEST = "best.pt"
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """``torch.save`` to a temporary sibling, then rename (a killed process leaves the old file)."""
-    write_with(path, lambda fh: torch.save(payload, fh))
-
-
 def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
     """Load a checkpoint dict on the CPU, checking its ``kind`` when given."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such checkpoint file", path=path)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for corrupt or foreign files
-        raise InputError(f"not a readable torch checkpoint ({err})", path=path) from err
-    if not isinstance(ckpt, dict):
-        raise InputError("expected a checkpoint dict", path=path)
+    ckpt = load_checkpoint(path)
     if kind is not None and ckpt.get("kind") not in (kind, STATE_KIND if kind == NETWORK_KIND else kind):
         raise InputError(f"expected a '{kind}' checkpoint, got {ckpt.get('kind')!r}", path=path, field="kind")
     return ckpt

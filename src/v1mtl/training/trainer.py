@@ -25,6 +25,7 @@ from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_to_dict, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.data.images import ClassificationBatches, ClassificationData, ImageSplit, load_classification
+from v1mtl.fitting.checkpoint import save_checkpoint
 from v1mtl.fitting.loop import RestoreBestLoop
 from v1mtl.fitting.metrics_log import MetricsLog
 from v1mtl.models import build_network
@@ -36,7 +37,6 @@ from v1mtl.training.checkpoint import (
     NETWORK_KIND,
     STATE_KIND,
     read_checkpoint,
-    save_checkpoint,
 )
 from v1mtl.training.conditions import prepare_targets
 from v1mtl.training.config import TrainConfig
