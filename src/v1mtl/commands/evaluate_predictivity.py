@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 GROUP = "evaluate"
 
@@ -81,9 +80,6 @@ def run(args: argparse.Namespace) -> int:
             "seed": args.seed,
         },
     )
-    if not _sets_max_epochs(args.config, own, args.max_epochs):
-        # the command's default limit is the fit settings' (--fit-config, --set training.max_epochs=N)
-        cfg.max_epochs = fit.training.max_epochs
     summary = run_predictivity_stage(
         cfg,
         args.checkpoint,
@@ -106,12 +102,3 @@ def run(args: argparse.Namespace) -> int:
 def _key(override: str) -> str:
     """The top-level key of a ``--set dotted.key=value`` item (``data`` of ``data.batch_size=64``)."""
     return override.partition("=")[0].strip().split(".", 1)[0]
-
-
-def _sets_max_epochs(config: str | None, own: list[str], flag: int | None) -> bool:
-    """Whether ``--max-epochs``, ``--set max_epochs=N`` or the ``--config`` file (already validated) sets it."""
-    import yaml
-
-    if flag is not None or any(_key(o) == "max_epochs" for o in own):
-        return True
-    return config is not None and "max_epochs" in (yaml.safe_load(Path(config).read_text()) or {})

@@ -31,14 +31,14 @@ class PredictivityConfig:
             on the validation correlation.
         readout: ``gaussian`` (fresh Gaussian readouts fitted with the V1 model's settings) or ``ridge``
             (a per-neuron ridge regression, ``v1mtl.evaluate.ridge_readout``).
-        max_epochs: epoch limit of each Gaussian readout fit; it replaces the fit settings'
+        max_epochs: epoch limit of each Gaussian readout fit; None = the fit settings'
             ``training.max_epochs``.
         seed: seed of the readout fits; None keeps the fit settings' ``seed``.
     """
 
     layers: list[str] = field(default_factory=list)
     readout: Literal["gaussian", "ridge"] = "gaussian"
-    max_epochs: int = 150
+    max_epochs: int | None = None
     seed: int | None = None
 
 
@@ -61,7 +61,7 @@ def run_predictivity_stage(
         neural: the V1 dataset (any format ``v1mtl data inspect`` knows).
         out_dir: the output folder.
         fit: the V1 model's fit settings, used for the readouts' stimulus preprocessing, loss and optimizer
-            (``cfg.max_epochs`` and ``cfg.seed`` replace its epoch limit and seed); None = the defaults of
+            (``cfg.max_epochs`` and ``cfg.seed``, when set, replace its epoch limit and seed); None = the defaults of
             ``FitNeuralConfig``. Not modified.
         name: the model's name in the tables (default: the run folder's name).
         device: ``cpu`` or ``cuda``.
@@ -76,7 +76,8 @@ def run_predictivity_stage(
         ``layers`` (one dict per layer) and ``best`` (the layer with the highest validation correlation).
     """
     fit_cfg = copy.deepcopy(fit) if fit is not None else FitNeuralConfig()
-    fit_cfg.training.max_epochs = cfg.max_epochs
+    if cfg.max_epochs is not None:
+        fit_cfg.training.max_epochs = cfg.max_epochs
     if cfg.seed is not None:
         fit_cfg.seed = cfg.seed
     loaded = load_network(checkpoint, name, device=device)
