@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from v1mtl.common.config import config_to_dict, load_config
-from v1mtl.training.config import TrainConfig
+from v1mtl.training import TrainConfig
 
 
 def count_forward_flops(module: nn.Module, run) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from v1mtl.common.config import load_config
-from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
+from v1mtl.neural_model import FitNeuralConfig, fit_v1_model
 from v1mtl.simulator import SimulationConfig, simulate_to_folder
 
 SCORES = ("feve", "test_corr", "corr_to_average")

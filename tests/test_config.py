@@ -102,7 +102,7 @@ def test_round_trip(tmp_path):
 
 
 def test_presets_are_listed_and_loaded_through_argparse(tmp_path):
-    from v1mtl.training.config import TrainConfig
+    from v1mtl.training import TrainConfig
 
     assert {"quick", "paper"} <= set(available_presets("train"))
     parser = argparse.ArgumentParser()

@@ -9,8 +9,8 @@ import torch
 
 from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.models import build_network
+from v1mtl.training import TrainConfig
 from v1mtl.training.checkpoint import FORMAT_VERSION, NETWORK_KIND
-from v1mtl.training.config import TrainConfig
 
 
 @pytest.fixture(autouse=True)

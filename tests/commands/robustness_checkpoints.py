@@ -12,10 +12,10 @@ from PIL import Image
 
 from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.data.images import load_classification
-from v1mtl.fitting.checkpoint import save_checkpoint
+from v1mtl.fitting import save_checkpoint
 from v1mtl.models import build_network
+from v1mtl.training import TrainConfig
 from v1mtl.training.checkpoint import BEST, FORMAT_VERSION, NETWORK_KIND
-from v1mtl.training.config import TrainConfig
 
 SIZE = 32
 BUILTIN = ["data.source=builtin", f"data.image_size={SIZE}", "data.builtin_counts=[20,10,40]"]

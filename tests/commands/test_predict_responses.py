@@ -7,7 +7,7 @@ import pytest
 from v1mtl.cli import build_parser, main
 from v1mtl.commands.predict_responses import config_from_flags
 from v1mtl.data.neural import read_native
-from v1mtl.neural_model.targets import PredictTargetsConfig
+from v1mtl.neural_model import PredictTargetsConfig
 from v1mtl.simulator.simulate import SimulationConfig, simulate_to_folder
 
 

@@ -4,7 +4,7 @@ import json
 
 from v1mtl.cli import main
 from v1mtl.report.claims import CLAIMS
-from v1mtl.training.config import CONDITIONS
+from v1mtl.training import CONDITIONS
 
 
 def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys):

@@ -4,7 +4,7 @@ from torch import nn
 from v1mtl.evaluate.predictivity import core_state_dict
 from v1mtl.models import ModelConfig, build_network
 from v1mtl.models.trunk import frozen_trunk
-from v1mtl.training.checkpoint import LoadedNetwork
+from v1mtl.training import LoadedNetwork
 
 CFG = ModelConfig(arch="vgg11", width=0.0625, hidden=16)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from v1mtl.fitting.early_stopping import EarlyStopping
+from v1mtl.fitting import EarlyStopping
 
 
 def run(scores, initial=0.0, **kw):

@@ -4,8 +4,7 @@ import math
 
 import torch
 
-from v1mtl.fitting.early_stopping import EarlyStopping
-from v1mtl.fitting.loop import RestoreBestLoop
+from v1mtl.fitting import EarlyStopping, RestoreBestLoop
 
 
 def _loop(weights: dict, *, patience=1, rounds=2, max_epochs=10, plateau=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from v1_fit_helpers import TINY_SIM, tiny_config
 
-from v1mtl.neural_model.fit import fit_v1_model
+from v1mtl.neural_model import fit_v1_model
 from v1mtl.simulator import simulate_to_folder
 
 

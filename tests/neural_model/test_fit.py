@@ -13,9 +13,9 @@ from v1_fit_helpers import tiny_config
 from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.models import ModelConfig, build_network
+from v1mtl.neural_model import fit_v1_model
 from v1mtl.neural_model.checkpoint import load_v1_model
 from v1mtl.neural_model.evaluate import SCORE_COLUMNS
-from v1mtl.neural_model.fit import fit_v1_model
 
 
 def test_fit_improves_validation_correlation_over_init(fitted):

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from v1mtl.common.errors import InputError
 from v1mtl.data.images import load_classification
 from v1mtl.data.neural import read_native
+from v1mtl.neural_model import PredictTargetsConfig, predict_targets, run_targets_stage
 from v1mtl.neural_model.checkpoint import load_v1_model
-from v1mtl.neural_model.targets import PredictTargetsConfig, predict_targets, run_targets_stage
 from v1mtl.simulator import V1Population
 
 COUNTS = (40, 8, 16)

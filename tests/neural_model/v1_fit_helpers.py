@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from v1mtl.models import ModelConfig
-from v1mtl.neural_model.fit import FitNeuralConfig
+from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator.simulate import SimulationConfig
 
 TINY_SIM = SimulationConfig(

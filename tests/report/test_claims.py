@@ -3,6 +3,7 @@ import pytest
 
 from v1mtl.common.stats import Estimate
 from v1mtl.evaluate.relative_robustness import RelativeRobustness
+from v1mtl.report import RunResult
 from v1mtl.report.claims import (
     PAPER_SCORES,
     _verdict,
@@ -12,7 +13,6 @@ from v1mtl.report.claims import (
     paper_reference,
     robustness_claim,
 )
-from v1mtl.report.collect import RunResult
 
 
 def _runs(values: dict[str, list[float]]) -> list[RunResult]:

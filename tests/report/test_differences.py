@@ -3,8 +3,8 @@ import csv
 import numpy as np
 import pytest
 
+from v1mtl.report import RunResult
 from v1mtl.report.build import differences_table
-from v1mtl.report.collect import RunResult
 from v1mtl.report.differences import paired_differences, paired_seed_difference, write_csv
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from v1mtl.common.config import load_config
-from v1mtl.study.config import StudyConfig
-from v1mtl.study.plan import build_plan
+from v1mtl.study import StudyConfig, build_plan
 
 ALL_CONDITIONS = "conditions=[baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle]"
 

@@ -3,9 +3,9 @@
 import pytest
 
 from v1mtl.common.config import available_presets, config_to_dict, load_config
-from v1mtl.neural_model.fit import FitNeuralConfig
-from v1mtl.study.config import StudyConfig
-from v1mtl.training.config import TrainConfig
+from v1mtl.neural_model import FitNeuralConfig
+from v1mtl.study import StudyConfig
+from v1mtl.training import TrainConfig
 
 # keys the study presets shorten on purpose (fewer images / epochs to fit a time budget)
 SHORTENED = {"data.builtin_counts", "schedule.max_epochs", "training.max_epochs", "logging.tensorboard"}

@@ -8,8 +8,7 @@ import pytest
 
 from v1mtl.common.config import load_config
 from v1mtl.common.errors import InputError
-from v1mtl.study.config import StudyConfig
-from v1mtl.study.plan import build_plan
+from v1mtl.study import StudyConfig, build_plan
 
 LADDER = [
     "conditions=[baseline, mtl, mtl-shuffled]",

@@ -9,10 +9,10 @@ import torch
 from train_fixtures import tiny_config
 
 from v1mtl.common.errors import InputError
-from v1mtl.neural_model.targets import predict_targets
+from v1mtl.neural_model import predict_targets
 from v1mtl.simulator import SimulationConfig, simulate_to_folder
+from v1mtl.training import train
 from v1mtl.training.checkpoint import load_trained_network
-from v1mtl.training.trainer import train
 
 ONE_EPOCH = "schedule.max_epochs=1"
 

@@ -7,7 +7,7 @@ import numpy as np
 from v1mtl.common.config import load_config
 from v1mtl.data.images import load_classification
 from v1mtl.data.neural import Session, V1Dataset
-from v1mtl.training.config import TrainConfig
+from v1mtl.training import TrainConfig
 
 TINY = [
     "data.source=builtin",

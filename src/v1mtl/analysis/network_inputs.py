@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from v1mtl.analysis.reconstruction import FeatureFn
 from v1mtl.common.errors import InputError
 from v1mtl.models.trunk import frozen_trunk, parse_layer
-from v1mtl.training.checkpoint import LoadedNetwork, load_network
+from v1mtl.training import LoadedNetwork, load_network
 
 
 def load_networks(

@@ -22,7 +22,7 @@ from v1mtl.analysis.stage_common import (
     require,
     write_tables,
 )
-from v1mtl.evaluate.records import write_protocol
+from v1mtl.evaluate import write_protocol
 
 _SWEEP = cvn.ContentNoiseSettings()
 

@@ -23,7 +23,7 @@ from v1mtl.analysis.reconstruction import CONSTRAINTS, FeatureFn, Reconstruction
 from v1mtl.common.errors import InputError
 from v1mtl.common.stats import DEFAULT_N_BOOT
 from v1mtl.common.tables import write_csv
-from v1mtl.training.checkpoint import LoadedNetwork
+from v1mtl.training import LoadedNetwork
 
 _OPTIMIZER = ReconstructionSettings()
 

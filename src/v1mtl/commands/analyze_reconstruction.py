@@ -6,13 +6,13 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from v1mtl.analysis.reconstruction_stage import ReconstructionConfig
+    from v1mtl.analysis import ReconstructionConfig
 
 GROUP = "analyze"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from v1mtl.analysis.reconstruction_stage import ReconstructionConfig
+    from v1mtl.analysis import ReconstructionConfig
     from v1mtl.analysis.stage_cli import add_input_arguments, add_optimizer_arguments
 
     d = ReconstructionConfig()
@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def stage_config(args: argparse.Namespace) -> ReconstructionConfig:
     """The ``ReconstructionConfig`` of the parsed arguments: defaults, ``--config``, ``--set``, then the flags."""
-    from v1mtl.analysis.reconstruction_stage import ReconstructionConfig
+    from v1mtl.analysis import ReconstructionConfig
     from v1mtl.analysis.stage_cli import shared_flags
     from v1mtl.common.config import config_from_args
 
@@ -58,7 +58,7 @@ def stage_config(args: argparse.Namespace) -> ReconstructionConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.analysis.reconstruction_stage import run_reconstruction_stage
+    from v1mtl.analysis import run_reconstruction_stage
 
     cfg = stage_config(args)
     result = run_reconstruction_stage(cfg, args.checkpoints, args.out, names=args.names, device=args.device)

@@ -6,13 +6,13 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from v1mtl.analysis.saliency_stage import SaliencyConfig
+    from v1mtl.analysis import SaliencyConfig
 
 GROUP = "analyze"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from v1mtl.analysis.saliency_stage import SaliencyConfig
+    from v1mtl.analysis import SaliencyConfig
     from v1mtl.analysis.stage_cli import add_input_arguments, add_optimizer_arguments
 
     d = SaliencyConfig()
@@ -76,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def stage_config(args: argparse.Namespace) -> SaliencyConfig:
     """The ``SaliencyConfig`` of the parsed arguments: defaults, ``--config``, ``--set``, then the flags."""
-    from v1mtl.analysis.saliency_stage import SaliencyConfig
+    from v1mtl.analysis import SaliencyConfig
     from v1mtl.analysis.stage_cli import shared_flags
     from v1mtl.common.config import config_from_args
 
@@ -94,7 +94,7 @@ def stage_config(args: argparse.Namespace) -> SaliencyConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.analysis.saliency_stage import run_saliency_stage
+    from v1mtl.analysis import run_saliency_stage
 
     cfg = stage_config(args)
     result = run_saliency_stage(cfg, args.checkpoints, args.out, names=args.names, device=args.device)

@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from v1mtl.evaluate.brain_vs_robustness import BrainRobustnessConfig
+    from v1mtl.evaluate import BrainRobustnessConfig
 
 GROUP = "evaluate"
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 def config_from_flags(args: argparse.Namespace) -> BrainRobustnessConfig:
     """The ``BrainRobustnessConfig`` of the command: its defaults, ``--config``, ``--set``, then the flags given."""
     from v1mtl.common.config import config_from_args
-    from v1mtl.evaluate.brain_vs_robustness import BrainRobustnessConfig
+    from v1mtl.evaluate import BrainRobustnessConfig
 
     flags = {"metric": args.metric, "n_boot": args.n_boot, "seed": args.seed}
     return config_from_args(BrainRobustnessConfig, args, flags=flags)

@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from v1mtl.common.config import config_from_args, load_config
-    from v1mtl.evaluate.predictivity_stage import PredictivityConfig, run_predictivity_stage
-    from v1mtl.neural_model.fit import FitNeuralConfig
+    from v1mtl.evaluate import PredictivityConfig, run_predictivity_stage
+    from v1mtl.neural_model import FitNeuralConfig
 
     keys = {f.name for f in dataclasses.fields(PredictivityConfig)}
     own = [o for o in args.overrides if _key(o) in keys]

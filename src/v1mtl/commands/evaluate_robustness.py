@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from v1mtl.common.errors import InputError
 
 if TYPE_CHECKING:
-    from v1mtl.evaluate.robustness_stage import RobustnessConfig
+    from v1mtl.evaluate import RobustnessConfig
 
 GROUP = "evaluate"
 
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 "give a checkpoint (run folder or best.pt) to evaluate, or --plot CSV...", field="checkpoint"
             )
-        from v1mtl.evaluate.robustness_stage import run_robustness_stage
+        from v1mtl.evaluate import run_robustness_stage
 
         result = run_robustness_stage(
             config_from_flags(args),
@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 def config_from_flags(args: argparse.Namespace) -> RobustnessConfig:
     """The ``RobustnessConfig`` of the command: its defaults, ``--config``, ``--set``, then the flags given."""
     from v1mtl.common.config import config_from_args
-    from v1mtl.evaluate.robustness_stage import RobustnessConfig
+    from v1mtl.evaluate import RobustnessConfig
 
     flags = {
         "source": args.source,

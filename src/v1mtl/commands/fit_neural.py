@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from v1mtl.common.config import config_from_args
-    from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
+    from v1mtl.neural_model import FitNeuralConfig, fit_v1_model
 
     cfg = config_from_args(
         FitNeuralConfig,

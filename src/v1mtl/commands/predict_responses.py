@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from v1mtl.neural_model.targets import PredictTargetsConfig
+    from v1mtl.neural_model import PredictTargetsConfig
 
 GROUP = None
 
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.neural_model.targets import run_targets_stage
+    from v1mtl.neural_model import run_targets_stage
 
     created = run_targets_stage(
         config_from_flags(args), args.model or args.simulator, args.images, args.out, device=args.device
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 def config_from_flags(args: argparse.Namespace) -> PredictTargetsConfig:
     """The ``PredictTargetsConfig`` of the command: its defaults, ``--config``, ``--set``, then the flags given."""
     from v1mtl.common.config import config_from_args
-    from v1mtl.neural_model.targets import PredictTargetsConfig
+    from v1mtl.neural_model import PredictTargetsConfig
 
     flags = {
         "control": args.control,

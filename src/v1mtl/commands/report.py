@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from v1mtl.report.build import write_report
+    from v1mtl.report import write_report
 
     report, table = write_report(args.study)
     print(table)

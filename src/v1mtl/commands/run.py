@@ -37,9 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from v1mtl.common.config import config_from_args
     from v1mtl.common.errors import InputError
-    from v1mtl.report.build import write_report
-    from v1mtl.study.config import StudyConfig
-    from v1mtl.study.pipeline import run_study
+    from v1mtl.report import write_report
+    from v1mtl.study import StudyConfig, run_study
 
     if args.smoke:
         if args.preset not in (None, "smoke"):

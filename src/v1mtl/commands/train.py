@@ -33,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from v1mtl.common.config import config_from_args
-    from v1mtl.training.config import TrainConfig
-    from v1mtl.training.trainer import train
+    from v1mtl.training import TrainConfig, train
 
     cfg = config_from_args(
         TrainConfig,

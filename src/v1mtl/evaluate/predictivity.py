@@ -33,7 +33,7 @@ from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.tables import read_csv, write_csv
 from v1mtl.models.trunk import frozen_trunk, resolve_layer, trunk_modules
-from v1mtl.training.checkpoint import LoadedNetwork
+from v1mtl.training import LoadedNetwork
 
 READOUTS = ("gaussian", "ridge")
 CORE_KIND = "v1mtl-frozen-core"
@@ -86,7 +86,7 @@ def gaussian_layer(
     device: str,
 ) -> LayerResult:
     """Fit Gaussian readouts on the frozen ``features[:k]`` (``fit_v1_model``) and collect its scores."""
-    from v1mtl.neural_model.fit import fit_v1_model
+    from v1mtl.neural_model import fit_v1_model
 
     k, name = resolve_layer(loaded.net, loaded.model_cfg, layer)
     layer_dir = out_dir / f"layer_{name}"
@@ -152,7 +152,7 @@ def evaluate_predictivity(
     """
     from v1mtl.common.atomic import write_json
     from v1mtl.data.neural import read_v1
-    from v1mtl.neural_model.fit import FitNeuralConfig
+    from v1mtl.neural_model import FitNeuralConfig
 
     if readout not in READOUTS:
         raise InputError(f"unknown readout {readout!r}; expected one of {READOUTS}", field="readout")

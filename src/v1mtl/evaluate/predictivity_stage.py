@@ -17,8 +17,8 @@ from v1mtl.evaluate import predictivity
 from v1mtl.evaluate.predictivity_plots import layer_sweep
 from v1mtl.evaluate.records import write_protocol
 from v1mtl.models.trunk import parse_layer
-from v1mtl.neural_model.fit import FitNeuralConfig
-from v1mtl.training.checkpoint import load_network
+from v1mtl.neural_model import FitNeuralConfig
+from v1mtl.training import load_network
 
 
 @dataclass

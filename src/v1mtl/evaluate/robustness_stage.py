@@ -18,7 +18,7 @@ from v1mtl.corruptions import names
 from v1mtl.data.images import TinyImageNetC, load_classification
 from v1mtl.evaluate import corrupted_sources as cs
 from v1mtl.evaluate.robustness import UnitRangeClassifier, run_robustness, summarize
-from v1mtl.training.checkpoint import load_network
+from v1mtl.training import load_network
 
 CORRUPTION_SETS = ("common", "extra", "all")
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from v1mtl.common.errors import InputError
-from v1mtl.fitting.checkpoint import load_checkpoint
+from v1mtl.fitting import load_checkpoint
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 
 KIND = "v1mtl-v1-model"

@@ -40,11 +40,8 @@ from tqdm import tqdm
 from v1mtl.common.atomic import write_json, write_text
 from v1mtl.common.config import config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
-from v1mtl.fitting.checkpoint import load_checkpoint, save_checkpoint
-from v1mtl.fitting.early_stopping import EarlyStopping
-from v1mtl.fitting.loop import RestoreBestLoop
+from v1mtl.fitting import EarlyStopping, MetricsLog, RestoreBestLoop, load_checkpoint, save_checkpoint
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
-from v1mtl.fitting.metrics_log import MetricsLog
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
 from v1mtl.neural_model.evaluate import SCORE_COLUMNS, summarize, test_scores, validation_correlation

@@ -19,8 +19,7 @@ from v1mtl.report import claims as claims_mod
 from v1mtl.report import differences, figures, relative, steps
 from v1mtl.report.collect import RunResult, collect_runs, pooled_rows
 from v1mtl.report.document import Bullets, Document, Figure, Heading, Paragraph, Table, to_html, to_markdown
-from v1mtl.study.config import STUDY_CONFIG, StudyConfig
-from v1mtl.study.plan import StudyPlan, build_plan
+from v1mtl.study import STUDY_CONFIG, StudyConfig, StudyPlan, build_plan
 
 FIGURES = "report/figures"
 # The neural fit this project asks of every MTL network before its robustness is read (issue: the

@@ -17,7 +17,7 @@ from v1mtl.evaluate.relative_robustness import (
 )
 from v1mtl.evaluate.robustness_metrics import score
 from v1mtl.evaluate.robustness_table import RobustnessRow, read_rows
-from v1mtl.study.plan import StudyPlan
+from v1mtl.study import StudyPlan
 
 PREDICTIVITY_METRIC = "feve_mean"
 

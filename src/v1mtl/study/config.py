@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from v1mtl.analysis.reconstruction_stage import ReconstructionConfig
-from v1mtl.analysis.saliency_stage import SaliencyConfig
+from v1mtl.analysis import ReconstructionConfig, SaliencyConfig
 from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
-from v1mtl.evaluate.predictivity_stage import PredictivityConfig
-from v1mtl.evaluate.robustness_stage import RobustnessConfig
-from v1mtl.neural_model.fit import FitNeuralConfig
+from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
+from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
-from v1mtl.training.config import CONDITIONS, Condition, TrainConfig
+from v1mtl.training import CONDITIONS, Condition, TrainConfig
 
 # the resolved config of a study, saved in its folder
 STUDY_CONFIG = "study.yaml"

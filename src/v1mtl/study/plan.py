@@ -26,7 +26,7 @@ from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
-from v1mtl.training.config import TrainConfig
+from v1mtl.training import TrainConfig
 
 TARGET_OF_CONDITION = {"mtl": "real", "mtl-shuffled": "shuffled", "mtl-random": "random"}
 CONTROL_OF_TARGET = {"real": None, "shuffled": "shuffled", "random": "random"}
@@ -191,7 +191,7 @@ def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[st
     v1 = sp.v1
 
     def run(folder: Path) -> None:
-        from v1mtl.neural_model.fit import fit_v1_model
+        from v1mtl.neural_model import fit_v1_model
 
         summary = fit_v1_model(fit_cfg, plan.data_path(v1), folder)
         log("V1 model: " + json.dumps(summary, default=str))
@@ -237,7 +237,7 @@ def _predicted_targets_unit(
     }
 
     def run(folder: Path) -> None:
-        from v1mtl.neural_model.targets import predict_targets
+        from v1mtl.neural_model import predict_targets
 
         predict_targets(
             model_path(),
@@ -284,8 +284,8 @@ def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int)
     oracle, v1 = sp.runs[("noise-augmented", seed)], sp.v1
 
     def run(folder: Path) -> None:
-        from v1mtl.neural_model.fit import fit_v1_model
-        from v1mtl.training.conditions import check_oracle_checkpoint
+        from v1mtl.neural_model import fit_v1_model
+        from v1mtl.training import check_oracle_checkpoint
 
         core = check_oracle_checkpoint(oracle.folder(plan.root))
         fit_v1_model(fit_cfg, plan.data_path(v1), folder, core_from=str(core), freeze_core=True)
@@ -317,7 +317,7 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str,
         settings["neural"]["targets"] = None
 
     def run(folder: Path) -> None:
-        from v1mtl.training.trainer import train
+        from v1mtl.training import train
 
         train(train_cfg, folder)
 
@@ -328,7 +328,7 @@ def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) ->
     r = cfg.robustness
 
     def execute(folder: Path) -> None:
-        from v1mtl.evaluate.robustness_stage import run_robustness_stage
+        from v1mtl.evaluate import run_robustness_stage
 
         ckpt = run.folder(plan.root)
         options = {"name": run.name, "device": cfg.device}
@@ -342,7 +342,7 @@ def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) ->
 
 def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, name: str) -> Unit:
     def execute(folder: Path) -> None:
-        from v1mtl.evaluate.predictivity_stage import run_predictivity_stage
+        from v1mtl.evaluate import run_predictivity_stage
 
         # Fresh readouts are fitted with the V1 model's settings (its stimulus preprocessing and optimizer);
         # the trunk comes from the trained network.
@@ -371,7 +371,7 @@ def _ordered_runs(step: StepPlan) -> list[Unit]:
 
 def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
     def execute(folder: Path) -> None:
-        from v1mtl.analysis.reconstruction_stage import run_reconstruction_stage
+        from v1mtl.analysis import run_reconstruction_stage
 
         checkpoints = [u.folder(plan.root) for u in runs]
         names = [u.name for u in runs]
@@ -384,7 +384,7 @@ def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) ->
 
 def _saliency_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
     def execute(folder: Path) -> None:
-        from v1mtl.analysis.saliency_stage import run_saliency_stage
+        from v1mtl.analysis import run_saliency_stage
 
         checkpoints = [u.folder(plan.root) for u in runs]
         names = [u.name for u in runs]

@@ -23,7 +23,7 @@ from typing import Any
 
 from v1mtl.common.config import config_from_dict
 from v1mtl.common.errors import InputError
-from v1mtl.fitting.checkpoint import load_checkpoint
+from v1mtl.fitting import load_checkpoint
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import model_config_from_dict
 from v1mtl.training.config import TrainConfig

@@ -113,8 +113,7 @@ def check_oracle_checkpoint(path: str | Path) -> Path:
 
 def make_oracle_targets(cfg: TrainConfig, folder: Path, device: torch.device) -> Path:
     """Run the two Oracle stages into ``folder`` (each skipped when done); returns the targets folder."""
-    from v1mtl.neural_model.fit import FitNeuralConfig, fit_v1_model
-    from v1mtl.neural_model.targets import predict_targets
+    from v1mtl.neural_model import FitNeuralConfig, fit_v1_model, predict_targets
 
     targets_dir = folder / "targets"
     if (targets_dir / MANIFEST).is_file():

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import torch
 
-from v1mtl.fitting.early_stopping import EarlyStopping
+from v1mtl.fitting import EarlyStopping
 from v1mtl.training.config import TrainConfig
 
 

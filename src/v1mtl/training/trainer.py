@@ -25,9 +25,7 @@ from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_to_dict, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.data.images import ClassificationBatches, ClassificationData, ImageSplit, load_classification
-from v1mtl.fitting.checkpoint import save_checkpoint
-from v1mtl.fitting.loop import RestoreBestLoop
-from v1mtl.fitting.metrics_log import MetricsLog
+from v1mtl.fitting import MetricsLog, RestoreBestLoop, save_checkpoint
 from v1mtl.models import build_network
 from v1mtl.training import distributed
 from v1mtl.training.checkpoint import (
