@@ -6,7 +6,18 @@ import pytest
 
 from v1mtl.common.lazy import lazy_exports
 
-PACKAGES = ("evaluate", "analysis", "training", "neural_model", "fitting", "study", "report")
+PACKAGES = (
+    "data.images",
+    "data.neural",
+    "simulator",
+    "fitting",
+    "neural_model",
+    "training",
+    "evaluate",
+    "analysis",
+    "study",
+    "report",
+)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -1,35 +1,23 @@
 """Classification images: TinyImageNet-200, image folders, Tiny-ImageNet-C and the built-in set."""
 
-from v1mtl.data.images.builtin import make_builtin
-from v1mtl.data.images.load import load_classification
-from v1mtl.data.images.loader import ClassificationBatches
-from v1mtl.data.images.tinyimagenet_c import TinyImageNetC
-from v1mtl.data.images.types import (
-    BUILTIN_COUNTS,
-    DEFAULT_SPLIT_SEED,
-    IMAGE_FORMATS,
-    TIN_GRAY_MEAN,
-    TIN_GRAY_STD,
-    VAL_FRACTION,
-    ClassificationData,
-    ImageSplit,
-    gray_stats,
-    split_seeded,
-)
+from v1mtl.common.lazy import lazy_exports
 
-__all__ = [
-    "BUILTIN_COUNTS",
-    "ClassificationData",
-    "DEFAULT_SPLIT_SEED",
-    "IMAGE_FORMATS",
-    "ImageSplit",
-    "TIN_GRAY_MEAN",
-    "TIN_GRAY_STD",
-    "VAL_FRACTION",
-    "gray_stats",
-    "ClassificationBatches",
-    "load_classification",
-    "TinyImageNetC",
-    "make_builtin",
-    "split_seeded",
-]
+# public name -> the submodule that defines it (imported on first use: the readers pull in torch)
+_EXPORTS = {
+    "make_builtin": "builtin",
+    "load_classification": "load",
+    "ClassificationBatches": "loader",
+    "TinyImageNetC": "tinyimagenet_c",
+    "BUILTIN_COUNTS": "types",
+    "DEFAULT_SPLIT_SEED": "types",
+    "IMAGE_FORMATS": "types",
+    "TIN_GRAY_MEAN": "types",
+    "TIN_GRAY_STD": "types",
+    "VAL_FRACTION": "types",
+    "ClassificationData": "types",
+    "ImageSplit": "types",
+    "gray_stats": "types",
+    "split_seeded": "types",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
