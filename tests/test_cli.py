@@ -28,3 +28,10 @@ def test_input_error_is_one_stderr_line_and_exit_code_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("v1mtl: error:") and "repeats" in lines[0]
+
+
+def test_the_command_line_starts_without_torch_or_scipy():
+    # every command builds its help from its config's defaults; none of that may import the heavy stages
+    code = "import sys; from v1mtl.cli import build_parser; build_parser(); print(sorted({'torch', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "commands"))
 from analysis_fixtures import one_thread, write_tiny_images, write_tiny_network  # noqa: E402, F401
 
-from v1mtl.analysis.reconstruction_stage import ReconstructionConfig, run_reconstruction_stage  # noqa: E402
-from v1mtl.analysis.saliency_stage import SaliencyConfig, run_saliency_stage  # noqa: E402
+from v1mtl.analysis import ReconstructionConfig, SaliencyConfig, run_reconstruction_stage, run_saliency_stage  # noqa: E402
+from v1mtl.analysis.settings import ContentNoiseSettings, ReconstructionSettings
 from v1mtl.cli import build_parser, main  # noqa: E402
 from v1mtl.commands import analyze_reconstruction, analyze_saliency  # noqa: E402
 from v1mtl.common.errors import InputError  # noqa: E402
@@ -178,8 +178,6 @@ def test_the_stage_configs_keep_the_study_keys_and_defaults(stage_cls, study_nam
 
 
 def test_the_sweep_defaults_are_the_analysis_defaults():
-    from v1mtl.analysis.content_vs_noise import ContentNoiseSettings
-    from v1mtl.analysis.reconstruction import ReconstructionSettings
 
     cfg, sweep, optimizer = ReconstructionConfig(), ContentNoiseSettings(), ReconstructionSettings()
     assert tuple(cfg.budgets) == tuple(sweep.budgets) and tuple(cfg.noise_stds) == tuple(sweep.noise_stds)

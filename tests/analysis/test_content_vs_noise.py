@@ -3,13 +3,13 @@ import pytest
 import torch
 
 from v1mtl.analysis.content_vs_noise import (
-    ContentNoiseSettings,
     content_noise_split,
     gaussian_noise,
     run_content_vs_noise,
     summarize_content_vs_noise,
 )
-from v1mtl.analysis.reconstruction import ReconstructionSettings, gaussian_blur
+from v1mtl.analysis.reconstruction import gaussian_blur
+from v1mtl.analysis.settings import ContentNoiseSettings, ReconstructionSettings
 
 
 def _orthogonal_pair(size: int = 64) -> tuple[np.ndarray, np.ndarray]:

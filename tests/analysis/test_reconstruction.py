@@ -3,13 +3,13 @@ import pytest
 import torch
 
 from v1mtl.analysis.reconstruction import (
-    ReconstructionSettings,
     gaussian_blur,
     gaussian_kernel1d,
     project_norm,
     reconstruct,
     sphere_norm_for_budget,
 )
+from v1mtl.analysis.settings import ReconstructionSettings
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:

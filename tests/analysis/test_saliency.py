@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from v1mtl.analysis.reconstruction import ReconstructionSettings
-from v1mtl.analysis.saliency import SaliencySettings, auc, nss, run_saliency_sensitivity, summarize_saliency
+from v1mtl.analysis.saliency import auc, nss, run_saliency_sensitivity, summarize_saliency
 from v1mtl.analysis.sensitivity import jacobian_sensitivity, reconstruction_sensitivity
+from v1mtl.analysis.settings import ReconstructionSettings, SaliencySettings
 
 
 def _blob(size: int, cy: float, cx: float, sigma: float) -> np.ndarray:

@@ -4,9 +4,9 @@ from v1mtl.common.lazy import lazy_exports
 
 # public name -> the submodule that defines it
 _EXPORTS = {
-    "ReconstructionConfig": "reconstruction_stage",
+    "ReconstructionConfig": "stage_config",
     "run_reconstruction_stage": "reconstruction_stage",
-    "SaliencyConfig": "saliency_stage",
+    "SaliencyConfig": "stage_config",
     "run_saliency_stage": "saliency_stage",
 }
 __all__ = sorted(_EXPORTS)

@@ -20,17 +20,13 @@ Also reported per image: ``corr(r, c)``, ``corr(r, n)`` and the content index ``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from v1mtl.analysis.reconstruction import (
-    FeatureFn,
-    ReconstructionSettings,
-    reconstruct,
-    sphere_norm_for_budget,
-)
+from v1mtl.analysis.reconstruction import FeatureFn, reconstruct, sphere_norm_for_budget
+from v1mtl.analysis.settings import ContentNoiseSettings, ReconstructionSettings
 from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
 
 PER_IMAGE_MEASURES = ("content_fraction", "content_gain", "rho_content", "rho_noise", "content_index")
@@ -75,32 +71,6 @@ def gaussian_noise(shape: tuple[int, ...], noise_std: float, seed: int) -> np.nd
     return np.stack(
         [np.random.default_rng([seed, i]).normal(0.0, noise_std, size=shape[1:]) for i in range(shape[0])]
     ).astype(np.float32)
-
-
-@dataclass
-class ContentNoiseSettings:
-    """What to sweep.
-
-    Attributes:
-        budgets: L2 budgets in the reference's units: the norm of the 3-channel normalized input tensor
-            (reference {5, 10, 20, 40, 60} at 64x64x3). A gray image is optimized in 1 channel with the
-            norm that gives this budget once repeated to 3 channels.
-        noise_stds: standard deviations of the added pixel noise, in [0, 1] pixel units.
-        mean, std: the network's input normalization ``(pixel - mean) / std``.
-        recon: reconstruction settings.
-        batch_size: images reconstructed together (results do not depend on it).
-        seed: seed of the noise.
-        n_examples: reconstructions kept per condition for figures.
-    """
-
-    budgets: Sequence[float] = (5.0, 10.0, 20.0, 40.0, 60.0)
-    noise_stds: Sequence[float] = (0.1, 0.2)
-    mean: float = 0.0
-    std: float = 1.0
-    recon: ReconstructionSettings = field(default_factory=ReconstructionSettings)
-    batch_size: int = 32
-    seed: int = 0
-    n_examples: int = 4
 
 
 @dataclass

@@ -27,44 +27,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from v1mtl.analysis.settings import ReconstructionSettings
+
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]
-
-CONSTRAINTS = ("sphere", "ball")
-
-
-@dataclass
-class ReconstructionSettings:
-    """Settings of one reconstruction run.
-
-    Attributes:
-        steps: gradient steps (reference 5000; a few hundred suffice for the small CPU networks).
-        lr: SGD step size on the mean-squared activation error (reference 5000).
-        blur_sigma: standard deviation in pixels of the Gaussian that blurs every gradient (reference 1;
-            0 turns preconditioning off).
-        constraint: ``"sphere"`` (norm exactly ``budget``, reference) or ``"ball"`` (norm at most ``budget``).
-        seed: seed of the random initial images; image ``i`` of a batch uses ``seed + i``.
-        log_every: record the loss every this many steps.
-    """
-
-    steps: int = 300
-    lr: float = 5000.0
-    blur_sigma: float = 1.0
-    constraint: str = "sphere"
-    seed: int = 1000
-    log_every: int = 10
-
-    def validate(self) -> ReconstructionSettings:
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.blur_sigma < 0:
-            raise ValueError(f"blur_sigma must be >= 0, got {self.blur_sigma}")
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {self.constraint!r}")
-        if self.log_every < 1:
-            raise ValueError(f"log_every must be at least 1, got {self.log_every}")
-        return self
 
 
 @dataclass

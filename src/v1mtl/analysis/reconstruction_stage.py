@@ -10,49 +10,15 @@ budgets (``v1mtl.analysis.reconstruction``) and split every reconstruction betwe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from v1mtl.analysis import content_vs_noise as cvn
 from v1mtl.analysis import plots, reconstruction
-from v1mtl.analysis.stage_common import (
-    AnalysisStageConfig,
-    StageResult,
-    prepare_inputs,
-    require,
-    write_tables,
-)
+from v1mtl.analysis import settings as analysis_settings
+from v1mtl.analysis.stage_common import StageResult, prepare_inputs, write_tables
+from v1mtl.analysis.stage_config import ReconstructionConfig
 from v1mtl.evaluate import write_protocol
-
-_SWEEP = cvn.ContentNoiseSettings()
-
-
-@dataclass
-class ReconstructionConfig(AnalysisStageConfig):
-    """Settings of the reconstruction stage: the shared ones (``AnalysisStageConfig``) and the sweep.
-
-    Attributes:
-        budgets: L2 norms of the 3-channel normalized input (the reference's 5-60 at 64x64x3).
-        noise_stds: std of the Gaussian noise added to the clean images, [0, 1] pixel units.
-    """
-
-    budgets: list[float] = field(default_factory=lambda: list(_SWEEP.budgets))
-    noise_stds: list[float] = field(default_factory=lambda: list(_SWEEP.noise_stds))
-
-    def validate(self) -> ReconstructionConfig:
-        """Check every setting; a bad one raises an ``InputError`` naming its key."""
-        super().validate()
-        require(
-            bool(self.budgets) and all(b > 0 for b in self.budgets),
-            "budgets",
-            f"must be positive and not empty, got {self.budgets}",
-        )
-        require(
-            bool(self.noise_stds) and all(s >= 0 for s in self.noise_stds),
-            "noise_stds",
-            f"must be >= 0 and not empty, got {self.noise_stds}",
-        )
-        return self
 
 
 def run_reconstruction_stage(
@@ -72,7 +38,7 @@ def run_reconstruction_stage(
     out = Path(out_dir)
     inputs = prepare_inputs(cfg, checkpoints, names, device)
     first = inputs.networks[0]
-    settings = cvn.ContentNoiseSettings(
+    settings = analysis_settings.ContentNoiseSettings(
         budgets=tuple(cfg.budgets),
         noise_stds=tuple(cfg.noise_stds),
         mean=first.mean,

@@ -16,20 +16,15 @@ differences over images (``v1mtl.common.stats``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from scipy import stats as sps
 from tqdm.auto import tqdm
 
-from v1mtl.analysis.reconstruction import (
-    FeatureFn,
-    ReconstructionSettings,
-    reconstruct,
-    sphere_norm_for_budget,
-)
-from v1mtl.analysis.sensitivity import SENSITIVITY_METHODS, jacobian_sensitivity, reconstruction_sensitivity
+from v1mtl.analysis.reconstruction import FeatureFn, reconstruct, sphere_norm_for_budget
+from v1mtl.analysis.sensitivity import jacobian_sensitivity, reconstruction_sensitivity
+from v1mtl.analysis.settings import SENSITIVITY_METHODS, ReconstructionSettings, SaliencySettings
 from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_mean, paired_bootstrap_difference
 
 SCORES = ("nss", "auc")
@@ -61,34 +56,6 @@ def auc(saliency: np.ndarray, sensitivity: np.ndarray, top_fraction: float = 0.2
     positive[np.argsort(-m, kind="stable")[:k]] = True
     ranks = sps.rankdata(s)
     return float((ranks[positive].sum() - k * (k + 1) / 2) / (k * (s.size - k)))
-
-
-@dataclass
-class SaliencySettings:
-    """Settings of the saliency-sensitivity analysis.
-
-    Attributes:
-        methods: sensitivity maps to compute (``"jacobian"``, ``"reconstruction"``).
-        mean, std: the network's input normalization.
-        n_probes: random probes of the Jacobian estimate.
-        budget: L2 budget of the reconstructions, in the reference's 3-channel units.
-        recon: reconstruction settings.
-        recon_smooth_sigma: pixels of the Gaussian that smooths the reconstruction energy.
-        top_fraction: share of most sensitive pixels that the AUC treats as positives.
-        batch_size: images processed together.
-        seed: seed of the probes.
-    """
-
-    methods: Sequence[str] = SENSITIVITY_METHODS
-    mean: float = 0.0
-    std: float = 1.0
-    n_probes: int = 16
-    budget: float = 20.0
-    recon: ReconstructionSettings = field(default_factory=ReconstructionSettings)
-    recon_smooth_sigma: float = 1.0
-    top_fraction: float = 0.2
-    batch_size: int = 32
-    seed: int = 0
 
 
 def sensitivity_maps(

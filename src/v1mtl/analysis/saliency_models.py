@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SALIENCY_MODELS = ("spectral_residual", "centre_surround")
+from v1mtl.analysis.settings import SALIENCY_MODELS
 
 
 def _resize(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -9,68 +9,16 @@ protocol is). Writes ``per_image.csv``, ``summary.csv``, ``comparisons.csv``, ``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from v1mtl.analysis import plots, saliency, saliency_maps_io, saliency_models, sensitivity
-from v1mtl.analysis.sensitivity import SENSITIVITY_METHODS
-from v1mtl.analysis.stage_common import (
-    AnalysisStageConfig,
-    StageResult,
-    prepare_inputs,
-    require,
-    write_tables,
-)
+from v1mtl.analysis import settings as analysis_settings
+from v1mtl.analysis.stage_common import StageResult, prepare_inputs, write_tables
+from v1mtl.analysis.stage_config import SaliencyConfig
 from v1mtl.evaluate import write_protocol
-
-_SCORING = saliency.SaliencySettings()
-
-
-@dataclass
-class SaliencyConfig(AnalysisStageConfig):
-    """Settings of the saliency stage: the shared ones (``AnalysisStageConfig``) and the saliency scoring.
-
-    Attributes:
-        saliency_maps: a user's saliency maps keyed by image id (``.npz``/``.h5``, or an ``.npy`` aligned with
-            the images); None uses the built-in ``model``.
-        log_density: the file holds log-densities (DeepGaze): exponentiate them.
-        model: the built-in saliency model.
-        methods: sensitivity maps to score (``jacobian``, ``reconstruction``).
-        n_probes: random probes of the Jacobian-norm estimate.
-        budget: L2 budget of the reconstructions, in the reference's 3-channel normalized units.
-        top_fraction: share of most sensitive pixels that the AUC treats as positives, in (0, 1).
-    """
-
-    saliency_maps: str | None = None
-    log_density: bool = False
-    model: Literal["spectral_residual", "centre_surround"] = "spectral_residual"
-    methods: list[Literal["jacobian", "reconstruction"]] = field(
-        default_factory=lambda: list(_SCORING.methods)
-    )
-    n_probes: int = _SCORING.n_probes
-    budget: float = _SCORING.budget
-    top_fraction: float = _SCORING.top_fraction
-
-    def validate(self) -> SaliencyConfig:
-        """Check every setting; a bad one raises an ``InputError`` naming its key."""
-        super().validate()
-        require(
-            self.model in saliency_models.SALIENCY_MODELS,
-            "model",
-            f"must be one of {saliency_models.SALIENCY_MODELS}, got {self.model!r}",
-        )
-        require(
-            bool(self.methods) and set(self.methods) <= set(SENSITIVITY_METHODS),
-            "methods",
-            f"must be a non-empty list of {SENSITIVITY_METHODS}, got {self.methods}",
-        )
-        require(self.n_probes >= 1, "n_probes", f"must be at least 1, got {self.n_probes}")
-        require(self.budget > 0, "budget", f"must be positive, got {self.budget}")
-        require(0 < self.top_fraction < 1, "top_fraction", f"must be in (0, 1), got {self.top_fraction}")
-        return self
 
 
 def run_saliency_stage(
@@ -98,7 +46,7 @@ def run_saliency_stage(
         sal = np.stack([saliency_models.saliency_map(im, cfg.model) for im in inputs.images])
         sal_source = {"model": cfg.model}
     first = inputs.networks[0]
-    settings = saliency.SaliencySettings(
+    settings = analysis_settings.SaliencySettings(
         methods=tuple(cfg.methods),
         mean=first.mean,
         std=first.std,

@@ -19,8 +19,6 @@ from scipy import ndimage
 
 from v1mtl.analysis.reconstruction import FeatureFn
 
-SENSITIVITY_METHODS = ("jacobian", "reconstruction")
-
 
 def jacobian_sensitivity(
     extractor: FeatureFn, images: torch.Tensor, n_probes: int = 16, seed: int = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from v1mtl.analysis.stage_common import AnalysisStageConfig
+from v1mtl.analysis.stage_config import AnalysisStageConfig
 from v1mtl.common.config import add_config_arguments
 
 

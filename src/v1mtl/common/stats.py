@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats as sps
+
+# scipy.stats is imported inside the functions that use it: it takes about a second to import, and the
+# constants here are read by configs that the command line builds its help from.
 
 DEFAULT_N_BOOT = 2000
 DEFAULT_LEVEL = 0.95
@@ -85,6 +87,8 @@ def paired_bootstrap_difference(
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation of paired ``(n,)`` values (average ranks for ties); NaN if undefined."""
+    from scipy import stats as sps
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
@@ -129,6 +133,8 @@ def t_mean(values: np.ndarray, *, level: float = DEFAULT_LEVEL) -> Estimate:
     For few independent units, such as training seeds, where a bootstrap over 2-5 values is too coarse.
     With one unit the interval is NaN: one seed says nothing about the spread across seeds.
     """
+    from scipy import stats as sps
+
     v = _finite(values)
     if v.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
@@ -172,6 +178,8 @@ def ols(y: np.ndarray, regressors: dict[str, np.ndarray], *, level: float = DEFA
     statsmodels' ``smf.ols(...).fit()``, which the paper's authors used. With ``n <= p`` or collinear
     regressors everything but the coefficients is NaN.
     """
+    from scipy import stats as sps
+
     y = np.asarray(y, dtype=np.float64).ravel()
     names = ["Intercept", *regressors]
     columns = [np.ones_like(y)] + [np.asarray(v, dtype=np.float64).ravel() for v in regressors.values()]
