@@ -34,7 +34,6 @@ def run_reconstruction_stage(
     ``names`` label the models (default: the run folders' names). Returns the per-image rows (one per model x
     noise level x budget x image), the summary (model x noise level x budget x measure) and the comparisons.
     """
-    cfg.validate()
     out = Path(out_dir)
     inputs = prepare_inputs(cfg, checkpoints, names, device)
     first = inputs.networks[0]

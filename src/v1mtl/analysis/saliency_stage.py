@@ -34,7 +34,6 @@ def run_saliency_stage(
     ``names`` label the models (default: the run folders' names). Returns the per-image rows (one per model x
     method x image, with ``nss`` and ``auc``), the summary (model x method x score) and the comparisons.
     """
-    cfg.validate()
     out = Path(out_dir)
     inputs = prepare_inputs(cfg, checkpoints, names, device)
     if cfg.saliency_maps:

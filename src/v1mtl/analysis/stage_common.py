@@ -48,7 +48,9 @@ def prepare_inputs(
     names: Sequence[str] | None,
     device: str,
 ) -> StageInputs:
-    """Load ``checkpoints`` onto ``device``, cut them at ``cfg.layer`` and load ``cfg.n_images`` images."""
+    """Check ``cfg`` (a bad setting fails before any file is read), load ``checkpoints`` onto ``device``, cut
+    them at ``cfg.layer`` and load ``cfg.n_images`` images."""
+    cfg.validate()
     loaded = load_networks([str(c) for c in checkpoints], names, device=device)
     trunks, layers = extractors_at(loaded, cfg.layer or None)
     extractors = {name: on_device(trunk, device) for name, trunk in trunks.items()}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
 from v1mtl.training import TrainConfig
@@ -184,10 +185,21 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
     return Unit("v1", "data", settings, run, cost=0.3)
 
 
-def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[str], None]) -> Unit:
+def _study_fit(cfg: StudyConfig) -> tuple[FitNeuralConfig, dict]:
+    """The study's V1-model fit settings on its device, and the part of them a fit unit's fingerprint holds
+    (not progress, not the dataset path: the upstream V1 unit covers it)."""
     fit_cfg = copy.deepcopy(cfg.fit)
     fit_cfg.device = cfg.device
     fit_cfg.progress = cfg.progress
+    settings = config_to_dict(fit_cfg) | {
+        "progress": None,
+        "data": config_to_dict(fit_cfg.data) | {"path": None},
+    }
+    return fit_cfg, settings
+
+
+def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[str], None]) -> Unit:
+    fit_cfg, settings = _study_fit(cfg)
     v1 = sp.v1
 
     def run(folder: Path) -> None:
@@ -196,10 +208,6 @@ def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[st
         summary = fit_v1_model(fit_cfg, plan.data_path(v1), folder)
         log("V1 model: " + json.dumps(summary, default=str))
 
-    settings = config_to_dict(fit_cfg) | {
-        "progress": None,
-        "data": config_to_dict(fit_cfg.data) | {"path": None},
-    }
     return Unit("fit", "v1-model", settings, run, upstream=[v1], cost=3.0)
 
 
@@ -277,10 +285,8 @@ def train_settings(train_cfg: TrainConfig) -> dict:
 def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int) -> Unit:
     """Fresh readouts on the frozen shared block of the seed's noise-augmented run: the MTL-Oracle's V1 model
     (the steps of ``v1mtl.training.conditions.make_oracle_targets``, as a unit of the study)."""
-    fit_cfg = copy.deepcopy(cfg.fit)
-    fit_cfg.seed = seed
-    fit_cfg.device = cfg.device
-    fit_cfg.progress = cfg.progress
+    fit_cfg, settings = _study_fit(cfg)
+    fit_cfg.seed = settings["seed"] = seed
     oracle, v1 = sp.runs[("noise-augmented", seed)], sp.v1
 
     def run(folder: Path) -> None:
@@ -290,10 +296,6 @@ def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int)
         core = check_oracle_checkpoint(oracle.folder(plan.root))
         fit_v1_model(fit_cfg, plan.data_path(v1), folder, core_from=str(core), freeze_core=True)
 
-    settings = config_to_dict(fit_cfg) | {
-        "progress": None,
-        "data": config_to_dict(fit_cfg.data) | {"path": None},
-    }
     return Unit("fit", f"oracle-s{seed}", settings, run, upstream=[oracle, v1], cost=2.0)
 
 
