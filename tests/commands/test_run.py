@@ -52,14 +52,13 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
 
 def test_changed_setting_reruns_only_the_units_that_depend_on_it(tmp_path, capsys):
     out = tmp_path / "study"
-    smoke = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline]"]
+    smoke = ["run", "--smoke", "--out", str(out), "--executor", "local", "--set", "conditions=[baseline]"]
     assert main(smoke) == 0
     capsys.readouterr()
     assert main([*smoke, "--set", "robustness.limit=20"]) == 0
     printed = capsys.readouterr().out
-    ran = [line.split(": running")[0].split()[-1] for line in printed.splitlines() if ": running (" in line]
-    assert ran == ["baseline-s0", "report"]
-    assert "robustness] unit" in next(line for line in printed.splitlines() if ": running (" in line)
+    ran = [line.split()[1] for line in printed.splitlines() if line.startswith("started  ")]
+    assert ran == ["robustness/baseline-s0", "report/report"]
 
 
 def test_unknown_study_key_is_one_clear_error(tmp_path, capsys):
@@ -71,7 +70,8 @@ def test_unknown_study_key_is_one_clear_error(tmp_path, capsys):
 def test_study_with_steps_shares_unchanged_units_and_reports_every_step(tmp_path, capsys):
     out = tmp_path / "ladder"
     steps = "steps=[{name: a}, {name: b, base: a, set: {train.neural.weighting: fixed}}]"
-    args = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline, mtl, mtl-shuffled]"]
+    args = ["run", "--smoke", "--out", str(out), "--executor", "local"]
+    args += ["--set", "conditions=[baseline, mtl, mtl-shuffled]"]
     assert main([*args, "--set", "analyses=[]", "--set", steps]) == 0
     capsys.readouterr()
     # the Baseline does not read the neural settings: one run serves both steps
@@ -88,7 +88,8 @@ def test_study_with_steps_shares_unchanged_units_and_reports_every_step(tmp_path
 def test_study_of_one_step_still_reports_the_step(tmp_path, capsys):
     out = tmp_path / "one-step"
     steps = "steps=[{name: only, set: {train.neural.weighting: fixed}}]"
-    args = ["run", "--smoke", "--out", str(out), "--set", "conditions=[baseline, mtl, mtl-shuffled]"]
+    args = ["run", "--smoke", "--out", str(out), "--executor", "local"]
+    args += ["--set", "conditions=[baseline, mtl, mtl-shuffled]"]
     assert main([*args, "--set", "analyses=[]", "--set", steps]) == 0
     capsys.readouterr()
     report = (out / "report.md").read_text()

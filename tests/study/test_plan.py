@@ -12,8 +12,8 @@ ALL_CONDITIONS = "conditions=[baseline, mtl, mtl-shuffled, mtl-random, noise-aug
 
 def test_fingerprints_do_not_depend_on_where_the_study_folder_lies(tmp_path: Path):
     cfg = lambda: load_config(StudyConfig, preset="study-smoke", overrides=[ALL_CONDITIONS])  # noqa: E731
-    here = build_plan(cfg(), tmp_path / "here", log=lambda s: None)
-    moved = build_plan(cfg(), tmp_path / "elsewhere" / "moved", log=lambda s: None)
+    here = build_plan(cfg(), tmp_path / "here")
+    moved = build_plan(cfg(), tmp_path / "elsewhere" / "moved")
     assert [(u.stage, u.name) for u in here.units] == [(u.stage, u.name) for u in moved.units]
     assert [u.fingerprint for u in here.units] == [u.fingerprint for u in moved.units]
     # the runs that read other units' files (targets, the Oracle's checkpoint) are among them
@@ -21,9 +21,9 @@ def test_fingerprints_do_not_depend_on_where_the_study_folder_lies(tmp_path: Pat
 
 
 def test_a_changed_setting_still_changes_the_fingerprint(tmp_path: Path):
-    base = build_plan(load_config(StudyConfig, preset="study-smoke"), tmp_path, log=lambda s: None)
+    base = build_plan(load_config(StudyConfig, preset="study-smoke"), tmp_path)
     changed = load_config(StudyConfig, preset="study-smoke", overrides=["train.optimizer.lr=0.123"])
-    other = build_plan(changed, tmp_path, log=lambda s: None)
+    other = build_plan(changed, tmp_path)
     runs = lambda plan: {u.name: u.fingerprint for u in plan.units if u.stage == "train"}  # noqa: E731
     assert all(runs(base)[name] != fp for name, fp in runs(other).items())
 
@@ -36,7 +36,7 @@ def test_predictivity_follows_the_study_progress_setting(tmp_path: Path, monkeyp
     )
     for progress in (True, False):
         cfg = load_config(StudyConfig, preset="study-smoke", overrides=[f"progress={str(progress).lower()}"])
-        plan = build_plan(cfg, tmp_path / str(progress), log=lambda s: None)
+        plan = build_plan(cfg, tmp_path / str(progress))
         unit = next(u for u in plan.units if u.stage == "predictivity")
         unit.run(tmp_path / str(progress) / "predictivity")
         assert calls[-1]["progress"] is progress and calls[-1]["fit"] == cfg.fit
@@ -44,7 +44,7 @@ def test_predictivity_follows_the_study_progress_setting(tmp_path: Path, monkeyp
 
 def test_the_oracle_readouts_and_targets_are_units_of_their_own(tmp_path: Path):
     cfg = load_config(StudyConfig, preset="study-smoke", overrides=[ALL_CONDITIONS])
-    plan = build_plan(cfg, tmp_path, log=lambda s: None)
+    plan = build_plan(cfg, tmp_path)
     units = {(u.stage, u.name): u for u in plan.units}
     fit, targets = units[("fit", "oracle-s0")], units[("targets", "oracle-s0")]
     assert units[("train", "noise-augmented-s0")] in fit.upstream and fit in targets.upstream

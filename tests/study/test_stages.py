@@ -68,14 +68,6 @@ def test_changed_setting_starts_from_an_empty_folder(tmp_path):
     assert not stale.exists()
 
 
-def test_progress_lines_name_stage_and_estimate_time_left(tmp_path):
-    lines: list[str] = []
-    run_units(_plan([], 1, 1), tmp_path, log=lines.append)
-    assert lines[0].startswith("[stage 1/4 data] unit 1/4 v1: running")
-    assert "left estimating" in lines[0]
-    assert "left ~" in lines[1]
-
-
 def test_unit_listed_before_its_input_is_refused(tmp_path):
     units = _plan([], 1, 1)
     with pytest.raises(ValueError, match="before its input"):

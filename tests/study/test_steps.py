@@ -43,7 +43,7 @@ def test_each_step_applies_its_changes_on_top_of_its_base():
 
 
 def test_a_unit_a_step_leaves_unchanged_is_shared(tmp_path: Path):
-    plan = build_plan(_study("train.neural.weighting=fixed"), tmp_path, log=lambda s: None)
+    plan = build_plan(_study("train.neural.weighting=fixed"), tmp_path)
     first, weighting, readout, optimizer, lr_only = plan.steps
     for seed in (0, 1):
         # the neural settings do not touch the Baseline: its run and evaluations are the first step's
@@ -66,7 +66,7 @@ def test_a_unit_a_step_leaves_unchanged_is_shared(tmp_path: Path):
 
 
 def test_study_without_steps_keeps_its_folders(tmp_path: Path):
-    plan = build_plan(load_config(StudyConfig, preset="study-smoke"), tmp_path, log=lambda s: None)
+    plan = build_plan(load_config(StudyConfig, preset="study-smoke"), tmp_path)
     assert len(plan.steps) == 1 and plan.first.name == ""
     run = plan.first.runs[("baseline", 0)]
     assert run.folder(tmp_path) == tmp_path / "train" / "baseline-s0"

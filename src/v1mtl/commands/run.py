@@ -1,8 +1,9 @@
-"""``v1mtl run [STUDY.yaml] [--out DIR] [--preset P] [--set k=v ...] [--smoke]``: the whole study.
+"""``v1mtl run [STUDY.yaml] [--out DIR] [--preset P] [--set k=v ...] [--smoke] [--executor E]``: the whole study.
 
 Stages (each with a folder under ``--out``; see ``v1mtl.study.plan``): V1 data, the V1 model, neural
 targets, co-training of every condition x seed, robustness, V1 predictivity, the reconstruction and
 saliency analyses, and the report. A rerun resumes; a changed setting reruns only what depends on it.
+Units run in parallel on Ray by default (``--executor``, ``--ray-address``; ``v1mtl.study.executors``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from v1mtl.common.config import add_config_arguments
+from v1mtl.study.executor_config import EXECUTORS
 
 GROUP = None
 DEFAULT_PRESET = "quick"
@@ -31,6 +33,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--smoke", action="store_true", help="the same pipeline at toy size, in about a minute")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for every stage")
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=None,
+        help="where the units run: ray (default: every ready unit in parallel, on this machine's cores or on "
+        "--ray-address), local (one at a time in this process, for debugging), submitit (one Slurm job per unit)",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="join this running Ray cluster (default: RAY_ADDRESS, else start Ray on this machine)",
+    )
+    p.add_argument(
+        "--cpus-per-unit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads of each unit, and the CPUs each Ray task or Slurm job asks for (default: 1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -46,7 +68,15 @@ def run(args: argparse.Namespace) -> int:
         args.preset = "smoke"
     elif args.preset is None and args.config is None:
         args.preset = DEFAULT_PRESET
-    cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags={"device": args.device})
+    flags = {
+        "device": args.device,
+        "executor.kind": args.executor,
+        "executor.address": args.ray_address,
+        "executor.cpus_per_unit": args.cpus_per_unit,
+    }
+    if args.ray_address is not None and args.executor is None:
+        flags["executor.kind"] = "ray"
+    cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags=flags)
     report, table = run_study(cfg, args.out, write_report)
     print("\n" + table)
     print(f"report: {report} (and {report.with_suffix('.html')})")

@@ -263,7 +263,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         raise InputError("not a study folder (no study.yaml)", path=root)
     cfg = load_config(StudyConfig, cfg_path)
     if plan is None:
-        plan = build_plan(cfg, root, log=lambda s: None)
+        plan = build_plan(cfg, root)
     cfg_dict = json.loads(json.dumps(config_to_dict(cfg), default=str))
     every = collect_runs(plan)
     first = plan.first.name

@@ -17,6 +17,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
+from v1mtl.study.executor_config import ExecutorConfig
 from v1mtl.training import CONDITIONS, Condition, TrainConfig
 
 # the resolved config of a study, saved in its folder
@@ -124,6 +125,8 @@ class StudyConfig:
         steps: recipe steps (``StepConfig``); empty = one step, the study's own settings. Every step trains
             every condition and seed; a unit whose settings a step leaves unchanged (often the Baseline)
             is shared with the earlier step that planned it, not run again.
+        executor: where the units run (``ExecutorConfig``: Ray on this machine's cores by default); it
+            does not change any result, so a study resumes under another executor.
     """
 
     name: str = "study"
@@ -141,6 +144,7 @@ class StudyConfig:
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
     analyses: list[Literal["reconstruction", "saliency"]] = field(default_factory=lambda: list(ANALYSES))
     steps: list[StepConfig] = field(default_factory=list)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
 
     def validate(self) -> StudyConfig:
         if not self.conditions:
@@ -177,6 +181,7 @@ class StudyConfig:
                     )
         if len(set(self.analyses)) != len(self.analyses):
             raise InputError(f"analyses repeat: {self.analyses}", field="analyses")
+        self.executor.validate()
         return self
 
     def step_configs(self) -> list[tuple[str, StudyConfig]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from v1mtl.common.config import save_config
 from v1mtl.study.config import STUDY_CONFIG, StudyConfig
+from v1mtl.study.executors import open_executor
 from v1mtl.study.plan import StudyPlan, build_plan
 from v1mtl.study.runner import run_units
 
@@ -27,6 +28,8 @@ def run_study(
 
     The resolved config is saved as ``study.yaml``; a unit whose settings are unchanged since it finished is
     skipped, so rerunning a finished study only rewrites nothing, and a changed setting reruns what depends on it.
+    The units run on ``cfg.executor`` (Ray on this machine's cores by default), each as soon as its inputs
+    are complete.
     """
     cfg.validate()
     root = Path(out_dir)
@@ -37,8 +40,12 @@ def run_study(
     def report(plan) -> None:
         result["report"] = write_report(root, plan)
 
-    plan = build_plan(cfg, root, log=log, report_hook=report)
-    run_units(plan.units, root, log=log)
+    plan = build_plan(cfg, root, report_hook=report)
+    executor = open_executor(cfg.executor, root, device=cfg.device)
+    try:
+        run_units(plan.units, root, executor=executor, device=cfg.device, log=log)
+    finally:
+        executor.close()
     if "report" not in result:  # everything was complete: render the (unchanged) report's table again
         result["report"] = write_report(root, plan)
     return result["report"]

@@ -105,7 +105,6 @@ def build_plan(
     cfg: StudyConfig,
     root: Path,
     *,
-    log: Callable[[str], None] = print,
     report_hook: Callable[[StudyPlan], object] = lambda plan: None,
 ) -> StudyPlan:
     """All units of ``cfg`` under ``root``, in an order where every unit follows its inputs.
@@ -118,22 +117,26 @@ def build_plan(
     plan = StudyPlan(root, [], [], {})
     registry = _Registry(plan.units)
     for step_name, step_cfg in cfg.step_configs():
-        plan.steps.append(_plan_step(step_cfg, step_name, plan, registry, log))
+        plan.steps.append(_plan_step(step_cfg, step_name, plan, registry))
     runs = _ordered_runs(plan.first)
     if "reconstruction" in cfg.analyses:
         plan.analyses["reconstruction"] = registry.add(_reconstruction_unit(cfg, plan, runs))
     if "saliency" in cfg.analyses:
         plan.analyses["saliency"] = registry.add(_saliency_unit(cfg, plan, runs))
     plan.report = Unit(
-        "report", "report", {}, lambda folder: report_hook(plan), upstream=list(plan.units), cost=0.2
+        "report",
+        "report",
+        {},
+        lambda folder: report_hook(plan),
+        upstream=list(plan.units),
+        cost=0.2,
+        on_driver=True,
     )
     plan.units.append(plan.report)
     return plan
 
 
-def _plan_step(
-    cfg: StudyConfig, step: str, plan: StudyPlan, registry: _Registry, log: Callable[[str], None]
-) -> StepPlan:
+def _plan_step(cfg: StudyConfig, step: str, plan: StudyPlan, registry: _Registry) -> StepPlan:
     def named(unit: Unit) -> Unit:
         if step:
             unit.name = f"{step}/{unit.name}"
@@ -141,7 +144,7 @@ def _plan_step(
 
     sp = StepPlan(step, cfg, named(_v1_unit(cfg)))
     if cfg.needs_v1_model() and cfg.targets.source == "model":
-        sp.fit = named(_fit_unit(cfg, plan, sp, log))
+        sp.fit = named(_fit_unit(cfg, plan, sp))
     needed = {TARGET_OF_CONDITION[c] for c in cfg.conditions if c in TARGET_OF_CONDITION}
     for target in ("real", "shuffled", "random"):
         if target in needed:
@@ -198,7 +201,7 @@ def _study_fit(cfg: StudyConfig) -> tuple[FitNeuralConfig, dict]:
     return fit_cfg, settings
 
 
-def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[str], None]) -> Unit:
+def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan) -> Unit:
     fit_cfg, settings = _study_fit(cfg)
     v1 = sp.v1
 
@@ -206,9 +209,9 @@ def _fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, log: Callable[[st
         from v1mtl.neural_model import fit_v1_model
 
         summary = fit_v1_model(fit_cfg, plan.data_path(v1), folder)
-        log("V1 model: " + json.dumps(summary, default=str))
+        print("V1 model: " + json.dumps(summary, default=str))  # into the unit's log on a worker
 
-    return Unit("fit", "v1-model", settings, run, upstream=[v1], cost=3.0)
+    return Unit("fit", "v1-model", settings, run, upstream=[v1], cost=3.0, uses_device=True)
 
 
 def _targets_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, target: str) -> Unit:
@@ -261,7 +264,7 @@ def _predicted_targets_unit(
             progress=cfg.progress,
         )
 
-    return Unit("targets", name, settings, run, upstream=[upstream], cost=0.3)
+    return Unit("targets", name, settings, run, upstream=[upstream], cost=0.3, uses_device=True)
 
 
 def train_settings(train_cfg: TrainConfig) -> dict:
@@ -296,7 +299,7 @@ def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int)
         core = check_oracle_checkpoint(oracle.folder(plan.root))
         fit_v1_model(fit_cfg, plan.data_path(v1), folder, core_from=str(core), freeze_core=True)
 
-    return Unit("fit", f"oracle-s{seed}", settings, run, upstream=[oracle, v1], cost=2.0)
+    return Unit("fit", f"oracle-s{seed}", settings, run, upstream=[oracle, v1], cost=2.0, uses_device=True)
 
 
 def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str, seed: int) -> Unit:
@@ -323,7 +326,9 @@ def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str,
 
         train(train_cfg, folder)
 
-    return Unit("train", run_name(condition, seed), settings, run, upstream=upstream, cost=5.0)
+    return Unit(
+        "train", run_name(condition, seed), settings, run, upstream=upstream, cost=5.0, uses_device=True
+    )
 
 
 def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) -> Unit:
@@ -339,7 +344,7 @@ def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) ->
             run_robustness_stage(r.sweep_config(), ckpt, folder / "gaussian-sweep", **options)
 
     settings = config_to_dict(r) | {"device": None}
-    return Unit("robustness", name, settings, execute, upstream=[run], cost=2.0)
+    return Unit("robustness", name, settings, execute, upstream=[run], cost=2.0, uses_device=True)
 
 
 def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, name: str) -> Unit:
@@ -362,7 +367,7 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, n
     settings = config_to_dict(cfg.predictivity) | {
         "fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}
     }
-    return Unit("predictivity", name, settings, execute, upstream=[run, v1], cost=2.0)
+    return Unit("predictivity", name, settings, execute, upstream=[run, v1], cost=2.0, uses_device=True)
 
 
 def _ordered_runs(step: StepPlan) -> list[Unit]:
@@ -380,7 +385,13 @@ def _reconstruction_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) ->
         run_reconstruction_stage(cfg.reconstruction, checkpoints, folder, names=names, device=cfg.device)
 
     return Unit(
-        "analysis", "reconstruction", config_to_dict(cfg.reconstruction), execute, upstream=runs, cost=4.0
+        "analysis",
+        "reconstruction",
+        config_to_dict(cfg.reconstruction),
+        execute,
+        upstream=runs,
+        cost=4.0,
+        uses_device=True,
     )
 
 
@@ -392,7 +403,15 @@ def _saliency_unit(cfg: StudyConfig, plan: StudyPlan, runs: list[Unit]) -> Unit:
         names = [u.name for u in runs]
         run_saliency_stage(cfg.saliency, checkpoints, folder, names=names, device=cfg.device)
 
-    return Unit("analysis", "saliency", config_to_dict(cfg.saliency), execute, upstream=runs, cost=3.0)
+    return Unit(
+        "analysis",
+        "saliency",
+        config_to_dict(cfg.saliency),
+        execute,
+        upstream=runs,
+        cost=3.0,
+        uses_device=True,
+    )
 
 
 def _stamp(path: Path) -> list:

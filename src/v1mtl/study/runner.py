@@ -1,29 +1,48 @@
-"""Run a list of units in dependency order, skipping complete ones, with a time-left estimate."""
+"""The study's driver: run a list of units on an executor, each as soon as its inputs are complete.
+
+The driver alone decides what runs (fingerprints, ``.done.json`` markers: ``v1mtl.study.stages``), empties
+and prepares a unit's folder before it starts, and writes its marker when it has finished; an executor
+only runs the work. So a study started with one executor resumes with another. It prints one line per
+unit started or finished, with the study's progress (units done / running / left, time left).
+
+A unit that stops on bad input stops the study with that one line; a unit that fails otherwise stops it with
+its error; Ctrl-C stops it too. In every case the running units are cancelled and every finished unit's
+outputs stay, so rerunning the same command resumes.
+"""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
+from v1mtl.common.errors import InputError
+from v1mtl.study.executors import Executor, LocalExecutor
 from v1mtl.study.stages import Unit, is_complete, mark_complete, prepare_folder, unit_seconds
+from v1mtl.study.unit_job import UnitJob, execute_job, write_token
 
 
-def _format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
     seconds = int(round(seconds))
-    minutes, secs = divmod(seconds, 60)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 class TimeLeft:
-    """Estimate of the time left from the seconds per unit of cost measured so far.
+    """Estimate of the time left from the seconds per unit of cost measured so far, with ``slots`` units
+    running side by side.
 
     Costs are relative weights given by the plan; the first estimate appears once one unit has been timed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int = 1) -> None:
         self.seconds = 0.0
         self.cost = 0.0
+        self.slots = max(1, slots)
 
     def add(self, cost: float, seconds: float) -> None:
         self.cost += cost
@@ -32,49 +51,114 @@ class TimeLeft:
     def estimate(self, remaining_cost: float) -> str:
         if self.cost <= 0:
             return "estimating"
-        return "~" + _format_seconds(remaining_cost * self.seconds / self.cost)
+        return "~" + format_seconds(remaining_cost * self.seconds / self.cost / self.slots)
 
 
-def run_units(units: Sequence[Unit], root: Path, *, log: Callable[[str], None] = print) -> dict[str, float]:
-    """Run ``units`` (already in dependency order) under ``root``; return seconds per unit run now."""
+def _check_order(units: Sequence[Unit]) -> None:
     for position, unit in enumerate(units):
         missing = [u for u in unit.upstream if u not in units[:position]]
         if missing:
             raise ValueError(
                 f"{unit.stage}/{unit.name} is listed before its input {missing[0].stage}/{missing[0].name}"
             )
-    todo: list[Unit] = []
+
+
+def _stale(units: Sequence[Unit], root: Path) -> set[int]:
+    """Ids of the units to run: incomplete ones, and those whose input runs now (stale even if their
+    marker still matches the old input)."""
     rerun: set[int] = set()
     for unit in units:
-        # A unit whose input reruns now is stale too, even if its marker still matches the old input.
         if not is_complete(unit, root) or any(id(u) in rerun for u in unit.upstream):
-            todo.append(unit)
             rerun.add(id(unit))
-    timer = TimeLeft()
+    return rerun
+
+
+def run_units(
+    units: Sequence[Unit],
+    root: Path,
+    *,
+    executor: Executor | None = None,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Run ``units`` (already in dependency order) under ``root`` on ``executor`` (default: one at a time
+    in this process); return seconds per unit run now, keyed ``stage/name``.
+
+    A unit with ``uses_device`` asks its executor for a GPU when ``device`` is ``cuda``; a unit with
+    ``on_driver`` runs here, whatever the executor.
+    """
+    _check_order(units)
+    executor = executor or LocalExecutor()
+    rerun = _stale(units, root)
+    timer = TimeLeft(executor.slots)
     for unit in units:
         if id(unit) not in rerun:
             seconds = unit_seconds(unit, root)
             if seconds:
                 timer.add(unit.cost, seconds)
+    stages = list(dict.fromkeys(u.stage for u in units))
+    pending = [u for u in units if id(u) in rerun]
+    done = {id(u) for u in units if id(u) not in rerun}
+    running: dict[Hashable, Unit] = {}
     ran: dict[str, float] = {}
     start = time.perf_counter()
-    stages = list(dict.fromkeys(u.stage for u in units))
-    for index, unit in enumerate(units, 1):
-        label = f"[stage {stages.index(unit.stage) + 1}/{len(stages)} {unit.stage}] unit {index}/{len(units)} {unit.name}"
-        if id(unit) not in rerun:
-            log(f"{label}: complete, skipped")
-            continue
-        remaining = sum(u.cost for u in todo[todo.index(unit) :])
-        log(
-            f"{label}: running (elapsed {_format_seconds(time.perf_counter() - start)}, left {timer.estimate(remaining)})"
+
+    def status() -> str:
+        left = sum(u.cost for u in pending) + sum(u.cost for u in running.values())
+        return (
+            f"[{len(done)}/{len(units)} done, {len(running)} running, {len(pending)} waiting; "
+            f"elapsed {format_seconds(time.perf_counter() - start)}, left {timer.estimate(left)}]"
         )
-        t0 = time.perf_counter()
-        unit.run(prepare_folder(unit, root))
-        seconds = time.perf_counter() - t0
-        mark_complete(unit, root, seconds)
-        timer.add(unit.cost, seconds)
-        ran[f"{unit.stage}/{unit.name}"] = seconds
+
+    def label(unit: Unit) -> str:
+        return f"{unit.stage}/{unit.name}"
+
     log(
-        f"all {len(units)} units complete ({len(ran)} run now, {_format_seconds(time.perf_counter() - start)})"
+        f"study: {len(units)} units in {len(stages)} stages, {len(done)} complete, {len(pending)} to run; "
+        f"executor {executor.description}"
+    )
+    token = write_token(root)
+    cwd = os.getcwd()
+
+    def job(unit: Unit, capture: bool) -> UnitJob:
+        folder = prepare_folder(unit, root)
+        return UnitJob(label(unit), unit.run, folder, root, token, cwd, executor.threads, capture)
+
+    def finish(unit: Unit, outcome) -> None:
+        if outcome.error is not None:
+            raise InputError(f"{outcome.error} (in unit {label(unit)})")
+        mark_complete(unit, root, outcome.seconds)
+        done.add(id(unit))
+        timer.add(unit.cost, outcome.seconds)
+        ran[label(unit)] = outcome.seconds
+        where = f" on {outcome.host}" if executor.captures_output else ""
+        log(f"finished {label(unit)} in {format_seconds(outcome.seconds)}{where} {status()}")
+
+    try:
+        while pending or running:
+            ready = [u for u in pending if all(id(x) in done for x in u.upstream)]
+            for unit in ready:
+                if executor.capacity is not None and len(running) >= executor.capacity:
+                    break
+                pending.remove(unit)
+                if unit.on_driver:
+                    log(f"started  {label(unit)} {status()}")
+                    finish(unit, execute_job(job(unit, capture=False)))
+                    continue
+                gpus = 1 if device == "cuda" and unit.uses_device else 0
+                running[executor.submit(job(unit, executor.captures_output), gpus=gpus)] = unit
+                log(f"started  {label(unit)} {status()}")
+            if running:
+                for handle, outcome in executor.wait(list(running)):
+                    finish(running.pop(handle), outcome)
+    except BaseException as err:
+        if running:
+            executor.cancel(list(running))
+            what = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
+            names = ", ".join(label(u) for u in running.values())
+            log(f"study {what}: cancelled {names}; finished units are kept, rerun the same command to resume")
+        raise
+    log(
+        f"all {len(units)} units complete ({len(ran)} run now, {format_seconds(time.perf_counter() - start)})"
     )
     return ran

@@ -47,6 +47,9 @@ class Unit:
         run: the work; it may resume from files it finds in the folder.
         upstream: units whose outputs it reads.
         cost: a relative cost estimate, used for the time-left estimate before any unit has been timed.
+        uses_device: it computes on the study's device (with ``device: cuda`` it asks its executor for a GPU).
+        on_driver: it runs in the study's own process, never on a worker (the report, which hands its
+            result back to the caller).
     """
 
     stage: str
@@ -55,6 +58,8 @@ class Unit:
     run: Callable[[Path], Any]
     upstream: Sequence[Unit] = ()
     cost: float = 1.0
+    uses_device: bool = False
+    on_driver: bool = False
     _fingerprint: str | None = field(default=None, init=False, repr=False)
 
     @property
