@@ -20,7 +20,7 @@ from pathlib import Path
 from v1mtl.common.errors import InputError
 from v1mtl.study.executors import Executor, LocalExecutor
 from v1mtl.study.stages import Unit, is_complete, mark_complete, prepare_folder, unit_seconds
-from v1mtl.study.unit_job import UnitJob, execute_job, write_token
+from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job, write_token
 
 
 def format_seconds(seconds: float) -> str:
@@ -124,14 +124,13 @@ def run_units(
         folder = prepare_folder(unit, root)
         return UnitJob(label(unit), unit.run, folder, root, token, cwd, executor.threads, capture)
 
-    def finish(unit: Unit, outcome) -> None:
+    def finish(unit: Unit, outcome: UnitOutcome, where: str = "") -> None:
         if outcome.error is not None:
             raise InputError(f"{outcome.error} (in unit {label(unit)})")
         mark_complete(unit, root, outcome.seconds)
         done.add(id(unit))
         timer.add(unit.cost, outcome.seconds)
         ran[label(unit)] = outcome.seconds
-        where = f" on {outcome.host}" if executor.captures_output else ""
         log(f"finished {label(unit)} in {format_seconds(outcome.seconds)}{where} {status()}")
 
     try:
@@ -150,7 +149,11 @@ def run_units(
                 log(f"started  {label(unit)} {status()}")
             if running:
                 for handle, outcome in executor.wait(list(running)):
-                    finish(running.pop(handle), outcome)
+                    finish(
+                        running.pop(handle),
+                        outcome,
+                        f" on {outcome.host}" if executor.captures_output else "",
+                    )
     except BaseException as err:
         if running:
             executor.cancel(list(running))

@@ -102,3 +102,11 @@ def test_ctrl_c_cancels_the_running_units_and_the_study_resumes(ray_cluster, tmp
     assert resumed.returncode == 0, resumed.stderr
     epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert epochs == list(range(1, 9))
+
+
+def test_an_unreachable_cluster_is_one_clear_line(tmp_path, capsys, unused_port):
+    address = f"127.0.0.1:{unused_port}"
+    assert main(["run", "--smoke", "--out", str(tmp_path), "--ray-address", address]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"cannot reach the Ray cluster at {address}" in err and "executor.address" in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Sequence
 
 from v1mtl.common.errors import InputError
@@ -21,6 +22,24 @@ from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job
 # stays small; Ray's default reserves 30% of the memory.
 LOCAL_OBJECT_STORE_BYTES = 128 * 2**20
 AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
+# Ray itself retries an unreachable head for minutes; a study says so at once.
+CONNECT_TIMEOUT_S = 10.0
+
+
+def _check_reachable(address: str) -> None:
+    """Raise an ``InputError`` unless ``host:port`` accepts a connection (other address forms, such as
+    ``auto`` or ``ray://``, are left to Ray)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as err:
+        raise InputError(
+            f"cannot reach the Ray cluster at {address} ({err.strerror or err}): is `ray start --head` running there?",
+            field="executor.address",
+        ) from err
 
 
 class RayExecutor:
@@ -35,7 +54,6 @@ class RayExecutor:
         self._ray = ray
         self._retries = cfg.max_retries
         self.threads = cfg.cpus_per_unit
-        self._cpus = cfg.cpus_per_unit
         address = cfg.address or os.environ.get("RAY_ADDRESS") or None
         # Ray's usage statistics would otherwise be sent from a study; a user may still switch them on.
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -43,6 +61,7 @@ class RayExecutor:
         if self._started:
             options = {"log_to_driver": False, "logging_level": logging.WARNING}
             if address:
+                _check_reachable(address)
                 try:
                     ray.init(address=address, **options)
                 except (ConnectionError, RuntimeError, ValueError) as err:
@@ -61,10 +80,10 @@ class RayExecutor:
                 )
         resources = ray.cluster_resources()
         cpus = int(resources.get("CPU", 0))
-        if cpus < self._cpus:
+        if cpus < self.threads:
             self.close()
             raise InputError(
-                f"the Ray cluster has {cpus} CPUs, fewer than one unit asks for ({self._cpus})",
+                f"the Ray cluster has {cpus} CPUs, fewer than one unit asks for ({self.threads})",
                 field="executor.cpus_per_unit",
             )
         self._gpu = device == "cuda"
@@ -73,18 +92,18 @@ class RayExecutor:
             raise InputError("device cuda, but the Ray cluster has no GPU", field="device")
         # The driver submits no more units than fit at once, so "running" means running and the next unit
         # to start is the plan's next, not whichever Ray dequeues.
-        self.slots = max(1, cpus // self._cpus)
+        self.slots = max(1, cpus // self.threads)
         if self._gpu:
             self.slots = min(self.slots, int(resources["GPU"]))
         self.capacity = self.slots
         where = f"at {address}" if address else "on this machine"
-        self.description = f"ray {where} ({len(ray.nodes())} node(s), {cpus} CPUs, {self._cpus} per unit)"
+        self.description = f"ray {where} ({len(ray.nodes())} node(s), {cpus} CPUs, {self.threads} per unit)"
         self._task = ray.remote(execute_job)
         self._labels: dict[object, str] = {}
 
     def submit(self, job: UnitJob, *, gpus: int) -> object:
         ref = self._task.options(
-            num_cpus=self._cpus,
+            num_cpus=self.threads,
             num_gpus=gpus,
             max_retries=self._retries,
             retry_exceptions=False,
