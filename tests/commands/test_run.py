@@ -3,6 +3,7 @@
 import json
 
 from v1mtl.cli import main
+from v1mtl.common.tables import read_csv
 from v1mtl.report.claims import CLAIMS
 from v1mtl.training import CONDITIONS
 
@@ -25,9 +26,19 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
     report = (out / "report.md").read_text()
     for claim in CLAIMS:
         assert claim in report
-    # the report opens with the answer to claim 1, then the summary
-    assert report.index("## The answer") < report.index("## Summary") < report.index("## The paper's claims")
-    assert "Is MTL more robust than the Baseline? Verdict: undetermined" in report
+    # the report opens with the summary box: every claim's verdict, accuracy beside chance, FEVE beside the
+    # V1 model's; then the warning box (one seed), then the tables
+    box = report[report.index("> **The answer**") : report.index("> **Warning:")]
+    for number, claim in enumerate(CLAIMS, start=1):
+        assert f"> - Claim {number} ({claim}): " in box
+    assert "Claim 1 (MTL is more robust than Baseline): Undetermined:" in box and "n=1" in box
+    assert "chance 10.0% with 10 classes" in box and "the V1 model that made the targets reaches" in box
+    warning = report[report.index("> **Warning:") : report.index("## Summary")]
+    assert "One seed" in warning and "'builtin-full' preset" in warning
+    assert (
+        report.index("> **The answer**") < report.index("## Summary") < report.index("## The paper's claims")
+    )
+    assert "The answer\n  - Claim 1 (MTL is more robust than Baseline)" in printed  # the console's last block
     assert "| mtl - baseline | 1 |" in report
     assert "## Relative robustness score" in report and "different setting" in report
     scores = (out / "report" / "relative_robustness.csv").read_text().splitlines()
@@ -36,7 +47,23 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
     final = json.loads((out / "train" / "mtl-s0" / "final.json").read_text())
     assert -1 <= final["test_neural_corr"] <= 1 and isinstance(final["under_trained"], bool)
     assert (out / "report" / "paired_differences.csv").read_text().startswith("condition,reference,metric")
-    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    # report.html stands alone: every figure is embedded, none is linked
+    html = (out / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and '<section class="box answer">' in html
+    figures = report.count("![")
+    assert figures >= 5 and html.count('<img src="data:image/png;base64,') == figures
+    # the study's tidy tables: one row per observation, with condition and seed columns
+    summary = read_csv(out / "report" / "summary.csv")
+    assert sorted((r["condition"], r["seed"]) for r in summary) == sorted((c, "0") for c in CONDITIONS)
+    assert [r["claim"] for r in read_csv(out / "report" / "claims.csv")] == ["1", "2", "3", "4", "5"]
+    robustness = read_csv(out / "report" / "robustness.csv")
+    sweep = [r for r in robustness if r["source"] == "gaussian-sweep"]
+    grid = [r for r in robustness if r["source"] != "gaussian-sweep"]
+    assert sweep and all(r["severity"] == "" and float(r["noise_std"]) >= 0 for r in sweep)
+    assert grid and all(r["noise_std"] == "" for r in grid)
+    assert {r["network"] for r in robustness} == {f"{c}-s0" for c in CONDITIONS}
+    predictivity = read_csv(out / "report" / "predictivity.csv")
+    assert {r["condition"] for r in predictivity if r["best"] == "True"} == set(CONDITIONS)
     assert f"report: {out / 'report.md'}" in printed
     # every figure the report links exists
     for line in report.splitlines():

@@ -16,15 +16,24 @@ from v1mtl.common.errors import InputError
 from v1mtl.common.stats import t_mean
 from v1mtl.evaluate.relative_robustness import FAMILIES, FAMILY_OF
 from v1mtl.report import claims as claims_mod
-from v1mtl.report import differences, figures, relative, steps
+from v1mtl.report import differences, figures, relative, steps, tables
 from v1mtl.report.collect import RunResult, collect_runs, pooled_rows
-from v1mtl.report.document import Bullets, Document, Figure, Heading, Paragraph, Table, to_html, to_markdown
+from v1mtl.report.document import (
+    Bullets,
+    Document,
+    Figure,
+    Heading,
+    Paragraph,
+    Table,
+    box_text,
+    to_html,
+    to_markdown,
+)
+from v1mtl.report.metadata import metadata_lines, run_metadata
+from v1mtl.report.summary_box import summary_box, warning_box
 from v1mtl.study import STUDY_CONFIG, StudyConfig, StudyPlan, build_plan
 
 FIGURES = "report/figures"
-# The neural fit this project asks of every MTL network before its robustness is read (issue: the
-# co-training must learn the V1 task; docs/training.md).
-NEURAL_FIT_TARGET = 0.8
 PACKAGES = ("v1mtl", "torch", "numpy", "scipy", "scikit-image", "neuralpredictors", "matplotlib")
 
 
@@ -185,34 +194,68 @@ def _versions() -> list[str]:
     return out
 
 
+# The V1 model's test scores in words (``neural_model.evaluate.summarize`` and ``fit``'s summary keys).
+V1_SCORES = {
+    "feve": "FEVE: share of the explainable variance predicted",
+    "test_corr": "correlation with single-trial test responses",
+    "corr_to_average": "correlation with trial-averaged test responses",
+    "oracle_corr": "noise ceiling of the correlation (leave-one-out oracle)",
+    "explainable_variance": "explainable variance (share of response variance above trial noise)",
+}
+V1_FIT = {
+    "n_neurons": "neurons",
+    "best_epoch": "best epoch",
+    "best_val_corr": "best validation correlation",
+    "epochs": "epochs trained",
+    "stopped_early": "stopped early",
+}
+
+
+def _number(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "–" if value is None else str(value)
+
+
+def _v1_model_summary(plan: StudyPlan) -> dict | None:
+    fit = plan.first.fit
+    summary = None if fit is None else fit.folder(plan.root) / "summary.json"
+    return json.loads(summary.read_text()) if summary is not None and summary.is_file() else None
+
+
 def _v1_section(doc: Document, plan: StudyPlan) -> None:
     doc.add(Heading("V1 data and the V1 model"))
-    inspect = plan.data_path(plan.first.v1)
-    fit = plan.first.fit
-    if fit is None:
+    if plan.first.fit is None:
         doc.add(
             Paragraph(
                 "No V1 model was fitted (targets came from the simulator's noise-free ground truth, or no MTL condition ran)."
             )
         )
         return
-    summary = fit.folder(plan.root) / "summary.json"
-    if not summary.is_file():
+    s = _v1_model_summary(plan)
+    if s is None:
         doc.add(Paragraph("The V1 model has not been fitted yet."))
         return
-    s = json.loads(summary.read_text())
-    flat = {k: v for k, v in s.items() if isinstance(v, int | float | str)}
     doc.add(
         Paragraph(
-            f"V1 dataset: {inspect}. Test scores of the V1 model on the repeated test images, with the noise ceiling:"
+            f"V1 dataset: {plan.data_path(plan.first.v1)}. Test scores of the V1 model on the repeated test "
+            "images, over neurons, with the noise ceiling:"
         )
     )
-    doc.add(
-        Table(
-            ["measure", "value"],
-            [[k, f"{v:.4f}" if isinstance(v, float) else str(v)] for k, v in flat.items()],
+    rows = [
+        [label, _number(s.get(f"{k}_mean")), _number(s.get(f"{k}_median"))] for k, label in V1_SCORES.items()
+    ]
+    truth = s.get("ground_truth")
+    if isinstance(truth, dict):
+        rows.append(
+            [
+                "FEVE of the simulator's noise-free rates (the best any model can do)",
+                _number(truth.get("feve_mean")),
+                _number(truth.get("feve_median")),
+            ]
         )
-    )
+    doc.add(Table(["measure", "mean", "median"], rows))
+    doc.add(Table(["fit", "value"], [[label, _number(s.get(k))] for k, label in V1_FIT.items() if k in s]))
 
 
 def _copy_figure(src: Path, dst: Path) -> bool:
@@ -221,38 +264,6 @@ def _copy_figure(src: Path, dst: Path) -> bool:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
     return True
-
-
-def _answer(doc: Document, runs: list[RunResult], claim: claims_mod.Claim) -> None:
-    """The report opens with claim 1 and what it rests on: the neural fit and the convergence check."""
-    doc.add(Heading("The answer"))
-    doc.add(Paragraph(f"Is MTL more robust than the Baseline? Verdict: {claim.verdict}. {claim.measured}."))
-    notes = []
-    mtl = [r for r in runs if r.condition == "mtl" and np.isfinite(r.val_neural_corr)]
-    if mtl:
-        low = min(r.val_neural_corr for r in mtl)
-        notes.append(
-            f"The MTL networks learned their neural targets to a validation correlation of "
-            f"{np.mean([r.val_neural_corr for r in mtl]):.3f} on average (lowest {low:.3f})"
-            + (
-                "."
-                if low >= NEURAL_FIT_TARGET
-                else f", below the {NEURAL_FIT_TARGET} this project asks for: "
-                "a trunk that barely learns the V1 task cannot inherit its bias."
-            )
-        )
-    flagged = [r.name for r in runs if r.under_trained]
-    if flagged:
-        notes.append(
-            f"Under-trained (validation accuracy still rising at max_epochs): {', '.join(flagged)}; their "
-            "numbers describe networks that had not finished learning."
-        )
-    else:
-        notes.append("No run was flagged under-trained.")
-    seeds = {r.seed for r in runs}
-    if len(seeds) < 2:
-        notes.append("One seed: no interval over seeds, so no claim can be decided.")
-    doc.add(Bullets(notes))
 
 
 def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[Path, str]:
@@ -291,10 +302,22 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         else:
             claims.append(
                 claims_mod.Claim(
-                    number, claims_mod.CLAIMS[number - 1], "not run in this study", "undetermined"
+                    number,
+                    claims_mod.CLAIMS[number - 1],
+                    "not run in this study",
+                    "undetermined",
+                    reason=f"the {name} analysis was not run in this study",
                 )
             )
-    _answer(doc, runs, claims[0])
+    conditions = figures.conditions_in_order(runs)
+    v1_model = _v1_model_summary(plan)
+    box = summary_box(claims, runs, conditions, None if v1_model is None else v1_model.get("feve_mean"))
+    doc.add(box)
+    warning = warning_box(runs, claims, cfg_dict["train"]["data"]["source"])
+    if warning is not None:
+        doc.add(warning)
+    meta = run_metadata(plan, cfg_dict["device"])
+    doc.add(Paragraph(" ".join(f"{line[0].upper()}{line[1:]}." for line in metadata_lines(meta)[:2])))
 
     doc.add(Heading("Summary"))
     table = summary_table(runs)
@@ -318,7 +341,6 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
 
     scores = relative.scores_over_seeds(every)
     if scores:
-        conditions = figures.conditions_in_order(runs)
         doc.add(Heading("Relative robustness score"))
         doc.add(relative_table(scores, first, conditions))
         csv_path = relative.write_csv(scores, root / "report" / "relative_robustness.csv")
@@ -459,6 +481,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         )
 
     _v1_section(doc, plan)
+    csvs = tables.write_tables(every, claims, root / "report")
     doc.add(Heading("Protocol"))
     doc.add(
         Bullets(
@@ -470,11 +493,15 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
                 f"corruptions: {cfg_dict['robustness']['prerendered'] or 'on the fly, preset ' + cfg_dict['robustness']['preset']}, "
                 f"JPEG round trip {cfg_dict['robustness']['jpeg_roundtrip']}, severities {cfg_dict['robustness']['severities']}",
                 "the whole resolved configuration: study.yaml in this folder; each stage's own config and protocol files sit in its folder",
+                "tidy tables (one row per observation, accuracies as fractions): "
+                + ", ".join(str(p.relative_to(root)) for p in csvs),
+                *metadata_lines(meta),
                 "software: " + ", ".join(_versions()),
             ]
         )
     )
     md = root / "report.md"
     write_text(md, to_markdown(doc))
-    write_text(root / "report.html", to_html(doc))
-    return md, to_markdown(Document("Summary", [table])).split("\n", 2)[2]
+    write_text(root / "report.html", to_html(doc, root))
+    console = [box_text(box)] + ([box_text(warning)] if warning is not None else [])
+    return md, "\n\n".join([*console, to_markdown(Document("Summary", [table])).split("\n", 2)[2].rstrip()])

@@ -15,7 +15,7 @@ one seed, or a condition the study did not run).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +50,41 @@ MIN_OLS_NETWORKS = 4
 
 @dataclass
 class Claim:
+    """One claim tested on a study.
+
+    Attributes:
+        measured: what was measured, with every statistic, in one line (the claims table).
+        effect: the estimate the verdict rests on (NaN-valued when there is none).
+        effect_label: what ``effect`` is, in words (e.g. ``relative robustness score of MTL``).
+        threshold: the value the interval must clear for the claim to hold (100 for claim 1, 0 for a difference).
+        reason: why the claim is undetermined when no effect could be estimated, in a few words.
+    """
+
     number: int
     statement: str
     measured: str
     verdict: str
+    effect: Estimate = field(default_factory=lambda: Estimate(float("nan"), float("nan"), float("nan"), 0))
+    effect_label: str = ""
+    threshold: float = 0.0
+    reason: str = ""
+
+    def sentence(self) -> str:
+        """The verdict in one plain sentence, with the effect, its interval and n."""
+        e, label = self.effect, self.effect_label
+        if self.reason:
+            return f"Undetermined: {self.reason}."
+        if not np.isfinite(e.value):
+            return f"Undetermined: {self.measured}."
+        value = f"{label} {e.value:.3g}"
+        if not np.isfinite(e.ci_low):
+            return f"Undetermined: {value} from n={e.n}, too few for an interval."
+        ci = f"{value} [{e.ci_low:.3g}, {e.ci_high:.3g}], n={e.n}"
+        return {
+            "held": f"Yes: {ci}; the interval clears {self.threshold:g}.",
+            "not held": f"No: {ci}; the interval lies on the other side of {self.threshold:g}.",
+            "not established": f"Not established: {ci}; the interval includes {self.threshold:g}.",
+        }.get(self.verdict, f"Undetermined: {ci}.")
 
 
 def _verdict(est: Estimate, threshold: float = 0.0) -> str:
@@ -89,16 +120,23 @@ def robustness_claim(runs: list[RunResult]) -> Claim:
         f"relative robustness score of MTL (Baseline = 100): {_fmt(score, 1).lstrip('+')}; "
         f"mean corruption accuracy, MTL - Baseline: {_fmt(acc)}"
     )
-    return Claim(1, CLAIMS[0], measured, _verdict(score, BASELINE_SCORE))
+    return Claim(
+        1,
+        CLAIMS[0],
+        measured,
+        _verdict(score, BASELINE_SCORE),
+        score,
+        "MTL's relative robustness score (Baseline = 100)",
+        BASELINE_SCORE,
+    )
 
 
 def oracle_claim(runs: list[RunResult]) -> Claim:
     mtl, oracle = by_seed(runs, "mtl"), by_seed(runs, "noise-augmented")
     seeds = sorted(s for s in set(mtl) & set(oracle) if np.isfinite(oracle[s].relative_overall))
     if not seeds:
-        return Claim(
-            2, CLAIMS[1], "the study ran no Baseline, MTL and Oracle of a common seed", "undetermined"
-        )
+        why = "the study ran no Baseline, MTL and Oracle of a common seed"
+        return Claim(2, CLAIMS[1], why, "undetermined", reason=why)
     gains = np.array([oracle[s].relative_overall - BASELINE_SCORE for s in seeds])
     oracle_gain = t_mean(gains)
     shares = np.array([mtl[s].relative_overall - BASELINE_SCORE for s in seeds]) / np.where(
@@ -116,8 +154,16 @@ def oracle_claim(runs: list[RunResult]) -> Claim:
             if oracle_verdict == "not held"
             else "the Oracle itself is not established as more robust"
         )
-        return Claim(2, CLAIMS[1], f"{measured}; {why}", "undetermined")
-    return Claim(2, CLAIMS[1], measured, _verdict(share, CLOSE_TO_ORACLE_SHARE))
+        return Claim(2, CLAIMS[1], f"{measured}; {why}", "undetermined", reason=why)
+    return Claim(
+        2,
+        CLAIMS[1],
+        measured,
+        _verdict(share, CLOSE_TO_ORACLE_SHARE),
+        share,
+        "share of the Oracle's robustness gain that MTL recovers",
+        CLOSE_TO_ORACLE_SHARE,
+    )
 
 
 @dataclass(frozen=True)
@@ -171,13 +217,16 @@ def brain_claim(result: BrainRobustness) -> Claim:
             f"OLS Robustness ~ Clean + Neural needs at least {MIN_OLS_NETWORKS} MTL networks, the study has "
             f"{result.n_mtl} (the ratio-sweep preset trains MTL at several batch ratios); {secondary}"
         )
-        return Claim(3, CLAIMS[2], measured, "undetermined")
+        why = f"the OLS needs at least {MIN_OLS_NETWORKS} MTL networks, the study has {result.n_mtl}"
+        return Claim(3, CLAIMS[2], measured, "undetermined", reason=why)
     measured = (
         f"OLS over {result.n_mtl} MTL networks, Robustness (relative score, %) ~ Clean (%) + Neural (mean "
         f"FEVE): Neural coefficient {_fmt(result.neural, 1)}, p = {result.p_value:.3g}, R^2 = "
         f"{result.r_squared:.2f}; {secondary}"
     )
-    return Claim(3, CLAIMS[2], measured, _verdict(result.neural))
+    return Claim(
+        3, CLAIMS[2], measured, _verdict(result.neural), result.neural, "OLS coefficient of V1 predictivity"
+    )
 
 
 def paper_reference() -> Claim:
@@ -240,7 +289,8 @@ def _analysis_claim(number: int, per_image_csv: Path, runs: list[RunResult]) -> 
     """Claims 4 and 5: MTL - Baseline on an analysis's per-image measure, paired over images."""
     analysis, measure, what = _ANALYSIS_CLAIMS[number]
     if not per_image_csv.is_file():
-        return Claim(number, CLAIMS[number - 1], f"the {analysis} analysis has not run", "undetermined")
+        why = f"the {analysis} analysis has not run"
+        return Claim(number, CLAIMS[number - 1], why, "undetermined", reason=why)
     est = _condition_vs_baseline(_per_image(per_image_csv, measure), runs, "mtl")
     measured = f"{what}, MTL - Baseline, paired over images: {_fmt(est)}"
-    return Claim(number, CLAIMS[number - 1], measured, _verdict(est))
+    return Claim(number, CLAIMS[number - 1], measured, _verdict(est), est, f"MTL - Baseline, {what}")

@@ -39,6 +39,8 @@ class RunResult:
         val_neural_corr, test_neural_corr: the network's correlation with its own neural targets (MTL).
         under_trained: the run's convergence check (``training.convergence``) flagged it.
         predictivity: mean FEVE of fresh readouts at the best layer (NaN when not measured).
+        predictivity_layers: the predictivity stage's per-layer records (``summary.json``'s ``layers``).
+        n_classes: the classifier's number of classes (``final.json``; 0 when not recorded), for chance level.
         rows: the robustness rows (corruption grid), for the per-severity figure.
         history: ``metrics.jsonl`` records, for the training curves.
     """
@@ -60,6 +62,8 @@ class RunResult:
     under_trained: bool = False
     predictivity: float = float("nan")
     predictivity_layer: str = ""
+    predictivity_layers: list[dict[str, Any]] = field(default_factory=list)
+    n_classes: int = 0
     rows: list[RobustnessRow] = field(default_factory=list)
     sweep_rows: list[RobustnessRow] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -97,6 +101,7 @@ def collect_runs(plan: StudyPlan) -> list[RunResult]:
                 res.val_neural_corr = _number(final.get("val_neural_corr"))
                 res.test_neural_corr = _number(final.get("test_neural_corr"))
                 res.under_trained = bool(final.get("under_trained", False))
+                res.n_classes = int(final.get("n_classes", 0))
             metrics = folder / "metrics.jsonl"
             if metrics.is_file():
                 res.history = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
@@ -109,6 +114,7 @@ def collect_runs(plan: StudyPlan) -> list[RunResult]:
             if pred is not None:
                 res.predictivity = float(pred["best"][PREDICTIVITY_METRIC])
                 res.predictivity_layer = str(pred["best_layer"])
+                res.predictivity_layers = list(pred.get("layers", []))
             results[(condition, seed)] = res
         for res in results.values():
             base = results.get(("baseline", res.seed))

@@ -452,6 +452,7 @@ class Trainer:
             "seed": self.cfg.seed,
             "test_accuracy": test_acc,
             "test_images": n_test,
+            "n_classes": self.data.n_classes,
             "best_epoch": best_epoch,
             "best_val_accuracy": self.stopper.best_score,
             "epochs_trained": self.stopper.epoch,
