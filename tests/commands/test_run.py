@@ -84,7 +84,7 @@ def test_changed_setting_reruns_only_the_units_that_depend_on_it(tmp_path, capsy
     capsys.readouterr()
     assert main([*smoke, "--set", "robustness.limit=20"]) == 0
     printed = capsys.readouterr().out
-    ran = [line.split()[1] for line in printed.splitlines() if line.startswith("started  ")]
+    ran = [line.split()[1] for line in printed.splitlines() if line.startswith("done ")]
     assert ran == ["robustness/baseline-s0", "report/report"]
 
 
@@ -123,3 +123,14 @@ def test_study_of_one_step_still_reports_the_step(tmp_path, capsys):
     assert "## Steps" in report and "| only | train.neural.weighting = fixed |" in report
     measures = (out / "report" / "steps.csv").read_text()
     assert "only,overall_mtl_minus_baseline,1," in measures
+
+
+def test_quiet_prints_only_the_answer_and_the_summary(tmp_path, capsys):
+    out = tmp_path / "study"
+    smoke = ["run", "--smoke", "--out", str(out), "--executor", "local", "--set", "conditions=[baseline,mtl]"]
+    assert main([*smoke, "-q", "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    assert not [line for line in printed.out.splitlines() if line.startswith(("done ", "study: "))]
+    assert printed.out.lstrip().startswith("The answer\n  - Claim 1 (MTL is more robust than Baseline)")
+    assert "| baseline | 1 |" in printed.out and f"report: {out / 'report.md'}" in printed.out
+    assert "%|" not in printed.err  # no progress bar drawn

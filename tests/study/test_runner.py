@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from v1mtl.common.errors import InputError
-from v1mtl.study.runner import run_units
+from v1mtl.study.runner import TimeLeft, run_units
 from v1mtl.study.stages import DONE_FILE, Unit, is_complete
 from v1mtl.study.unit_job import LOG_FILE, execute_job
 
@@ -122,8 +122,19 @@ def test_progress_lines_count_units_and_estimate_time_left(tmp_path):
     assert lines[0] == (
         "study: 5 units in 4 stages, 0 complete, 5 to run; executor local (one unit at a time, 1 thread)"
     )
-    assert lines[1].startswith("started  v1/data [0/5 done, 1 running, 4 waiting; elapsed ")
-    assert lines[1].endswith("left estimating]")
-    assert lines[2].startswith("finished v1/data in ") and "[1/5 done, 0 running, 4 waiting;" in lines[2]
-    assert "left ~" in lines[2]
+    # one line per unit, when it finishes; no host on this machine
+    assert len(lines) == 1 + 5 + 1
+    assert lines[1].startswith("done v1/data in ") and "[1/5 done, 0 running, 4 waiting;" in lines[1]
+    assert " on " not in lines[1] and "left ~" in lines[1]
     assert lines[-1].startswith("all 5 units complete (5 run now, ")
+
+
+def test_time_left_uses_each_stages_own_rate():
+    timer = TimeLeft(slots=2)
+    assert timer.estimate([("train", 1.0)]) == "estimating"
+    timer.add("train", 2.0, 100.0)  # 50 s per unit of cost
+    timer.add("report", 1.0, 1.0)  # 1 s per unit of cost
+    assert timer.estimate([("train", 2.0), ("train", 2.0)]) == "~1m40s"  # 200 s on 2 slots
+    assert timer.estimate([("report", 1.0)] * 4) == "~2s"
+    # a stage not timed yet: the rate over all stages, 101 s / 3
+    assert timer.estimate([("robustness", 3.0)]) == "~50s"

@@ -9,6 +9,7 @@ Units run in parallel on Ray by default (``--executor``, ``--ray-address``; ``v1
 from __future__ import annotations
 
 import argparse
+import sys
 
 from v1mtl.common.config import add_config_arguments
 from v1mtl.study.executor_config import EXECUTORS
@@ -53,6 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="threads of each unit, and the CPUs each Ray task or Slurm job asks for (default: 1)",
     )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the answer and the summary at the end (and errors), not one line per unit",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars inside the stages run in this process (default: on, and drawn only on a terminal)",
+    )
     p.set_defaults(func=run)
 
 
@@ -70,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         args.preset = DEFAULT_PRESET
     flags = {
         "device": args.device,
+        "progress": args.progress,
         "executor.kind": args.executor,
         "executor.address": args.ray_address,
         "executor.cpus_per_unit": args.cpus_per_unit,
@@ -77,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.executor is None:
         flags["executor.kind"] = "ray"
     cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags=flags)
-    report, table = run_study(cfg, args.out, write_report)
+    # flushed line by line: a study run in the background is followed with tail -f on its log
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    # the units' own output (stage lines, progress bars) goes to their log.txt, except when debugging with
+    # the local executor on a terminal
+    console = cfg.executor.kind == "local" and not args.quiet and sys.stdout.isatty()
+    report, table = run_study(cfg, args.out, write_report, log=log, console=console)
     print("\n" + table)
     print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0

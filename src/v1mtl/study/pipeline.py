@@ -19,7 +19,12 @@ ReportWriter = Callable[[Path, StudyPlan], tuple[Path, str]]
 
 
 def run_study(
-    cfg: StudyConfig, out_dir: str | Path, write_report: ReportWriter, *, log: Callable[[str], None] = print
+    cfg: StudyConfig,
+    out_dir: str | Path,
+    write_report: ReportWriter,
+    *,
+    log: Callable[[str], None] = print,
+    console: bool = False,
 ) -> tuple[Path, str]:
     """Run (or resume) the study of ``cfg`` in ``out_dir``; return the report path and its summary table.
 
@@ -29,7 +34,8 @@ def run_study(
     The resolved config is saved as ``study.yaml``; a unit whose settings are unchanged since it finished is
     skipped, so rerunning a finished study only rewrites nothing, and a changed setting reruns what depends on it.
     The units run on ``cfg.executor`` (Ray on this machine's cores by default), each as soon as its inputs
-    are complete.
+    are complete. Each unit's own output goes to its folder's ``log.txt``; ``console`` shows it on the
+    console instead when the units run in this process (the local executor, for debugging).
     """
     cfg.validate()
     root = Path(out_dir)
@@ -41,7 +47,7 @@ def run_study(
         result["report"] = write_report(root, plan)
 
     plan = build_plan(cfg, root, report_hook=report)
-    executor = open_executor(cfg.executor, root, device=cfg.device)
+    executor = open_executor(cfg.executor, root, device=cfg.device, console=console)
     try:
         run_units(plan.units, root, executor=executor, device=cfg.device, log=log)
     finally:

@@ -3,7 +3,8 @@
 The driver alone decides what runs (fingerprints, ``.done.json`` markers: ``v1mtl.study.stages``), empties
 and prepares a unit's folder before it starts, and writes its marker when it has finished; an executor
 only runs the work. So a study started with one executor resumes with another. It prints one line per
-unit started or finished, with the study's progress (units done / running / left, time left).
+finished unit: its result in a few words (``unit_results``), how long it took, and the study's progress
+(units done / running / waiting, elapsed, time left re-estimated as units finish).
 
 A unit that stops on bad input stops the study with that one line; a unit that fails otherwise stops it with
 its error; Ctrl-C stops it too. In every case the running units are cancelled and every finished unit's
@@ -13,6 +14,7 @@ outputs stay, so rerunning the same command resumes.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.study.executors import Executor, LocalExecutor
 from v1mtl.study.stages import Unit, is_complete, mark_complete, prepare_folder, unit_seconds
 from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job, write_token
+from v1mtl.study.unit_results import describe
 
 
 def format_seconds(seconds: float) -> str:
@@ -33,25 +36,35 @@ def format_seconds(seconds: float) -> str:
 
 
 class TimeLeft:
-    """Estimate of the time left from the seconds per unit of cost measured so far, with ``slots`` units
-    running side by side.
+    """Estimate of the time left, with ``slots`` units running side by side.
 
-    Costs are relative weights given by the plan; the first estimate appears once one unit has been timed.
+    Each remaining unit is expected to take the mean seconds per unit of cost of the finished units of its
+    own stage (units of one stage do the same work at the same size); a stage none of whose units has
+    finished yet uses the rate over all stages. Costs are the plan's relative weights, which alone were off
+    by 2x in both directions, hence the per-stage rates. The first estimate appears once one unit has been
+    timed.
     """
 
     def __init__(self, slots: int = 1) -> None:
-        self.seconds = 0.0
-        self.cost = 0.0
         self.slots = max(1, slots)
+        self._seconds: dict[str, float] = {}
+        self._cost: dict[str, float] = {}
 
-    def add(self, cost: float, seconds: float) -> None:
-        self.cost += cost
-        self.seconds += seconds
+    def add(self, stage: str, cost: float, seconds: float) -> None:
+        self._cost[stage] = self._cost.get(stage, 0.0) + cost
+        self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
 
-    def estimate(self, remaining_cost: float) -> str:
-        if self.cost <= 0:
+    def _rate(self, stage: str) -> float:
+        if self._cost.get(stage, 0.0) > 0:
+            return self._seconds[stage] / self._cost[stage]
+        return sum(self._seconds.values()) / sum(self._cost.values())
+
+    def estimate(self, remaining: Sequence[tuple[str, float]]) -> str:
+        """``remaining``: ``(stage, cost)`` of every unit not finished yet."""
+        if sum(self._cost.values()) <= 0:
             return "estimating"
-        return "~" + format_seconds(remaining_cost * self.seconds / self.cost / self.slots)
+        seconds = sum(cost * self._rate(stage) for stage, cost in remaining)
+        return "~" + format_seconds(seconds / self.slots)
 
 
 def _check_order(units: Sequence[Unit]) -> None:
@@ -95,7 +108,7 @@ def run_units(
         if id(unit) not in rerun:
             seconds = unit_seconds(unit, root)
             if seconds:
-                timer.add(unit.cost, seconds)
+                timer.add(unit.stage, unit.cost, seconds)
     stages = list(dict.fromkeys(u.stage for u in units))
     pending = [u for u in units if id(u) in rerun]
     done = {id(u) for u in units if id(u) not in rerun}
@@ -104,7 +117,7 @@ def run_units(
     start = time.perf_counter()
 
     def status() -> str:
-        left = sum(u.cost for u in pending) + sum(u.cost for u in running.values())
+        left = [(u.stage, u.cost) for u in [*pending, *running.values()]]
         return (
             f"[{len(done)}/{len(units)} done, {len(running)} running, {len(pending)} waiting; "
             f"elapsed {format_seconds(time.perf_counter() - start)}, left {timer.estimate(left)}]"
@@ -119,19 +132,27 @@ def run_units(
     )
     token = write_token(root)
     cwd = os.getcwd()
+    this_host = socket.gethostname()
 
     def job(unit: Unit, capture: bool) -> UnitJob:
         folder = prepare_folder(unit, root)
         return UnitJob(label(unit), unit.run, folder, root, token, cwd, executor.threads, capture)
 
-    def finish(unit: Unit, outcome: UnitOutcome, where: str = "") -> None:
+    def finish(unit: Unit, outcome: UnitOutcome) -> None:
         if outcome.error is not None:
             raise InputError(f"{outcome.error} (in unit {label(unit)})")
         mark_complete(unit, root, outcome.seconds)
         done.add(id(unit))
-        timer.add(unit.cost, outcome.seconds)
+        timer.add(unit.stage, unit.cost, outcome.seconds)
         ran[label(unit)] = outcome.seconds
-        log(f"finished {label(unit)} in {format_seconds(outcome.seconds)}{where} {status()}")
+        # the host only when it is another machine (a cluster); on this one it says nothing
+        where = f" on {outcome.host}" if outcome.host and outcome.host != this_host else ""
+        result = describe(unit.stage, unit.folder(root))
+        log(
+            f"done {label(unit)} in {format_seconds(outcome.seconds)}{where}"
+            + (f": {result}" if result else "")
+            + f" {status()}"
+        )
 
     try:
         while pending or running:
@@ -141,19 +162,13 @@ def run_units(
                     break
                 pending.remove(unit)
                 if unit.on_driver:
-                    log(f"started  {label(unit)} {status()}")
                     finish(unit, execute_job(job(unit, capture=False)))
                     continue
                 gpus = 1 if device == "cuda" and unit.uses_device else 0
                 running[executor.submit(job(unit, executor.captures_output), gpus=gpus)] = unit
-                log(f"started  {label(unit)} {status()}")
             if running:
                 for handle, outcome in executor.wait(list(running)):
-                    finish(
-                        running.pop(handle),
-                        outcome,
-                        f" on {outcome.host}" if executor.captures_output else "",
-                    )
+                    finish(running.pop(handle), outcome)
     except BaseException as err:
         if running:
             executor.cancel(list(running))

@@ -15,14 +15,15 @@ from v1mtl.study.executors.local import LocalExecutor
 __all__ = ["Executor", "LocalExecutor", "UnitFailed", "open_executor"]
 
 
-def open_executor(cfg: ExecutorConfig, root: Path, *, device: str) -> Executor:
+def open_executor(cfg: ExecutorConfig, root: Path, *, device: str, console: bool = False) -> Executor:
     """The executor ``cfg`` names, started (a Ray instance or connection, a submitit folder).
 
+    ``console``: with the local executor, units print to the console instead of their ``log.txt``.
     The caller closes it (``Executor.close``); closing a Ray instance this call started stops it.
     """
     cfg.validate()
     if cfg.kind == "local":
-        return LocalExecutor(cfg.cpus_per_unit)
+        return LocalExecutor(cfg.cpus_per_unit, console=console)
     if cfg.kind == "ray":
         from v1mtl.study.executors.ray_executor import RayExecutor
 

@@ -8,14 +8,17 @@ from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job
 
 
 class LocalExecutor:
-    """Runs each submitted unit when the driver waits for it, in plan order; output stays on the console
-    and an exception propagates as it is (so a debugger stops where it was raised)."""
+    """Runs each submitted unit when the driver waits for it, in plan order; an exception propagates as it
+    is (so a debugger stops where it was raised).
 
-    captures_output = False
+    A unit's output goes to its folder's ``log.txt``, as on any executor, unless ``console`` (debugging on
+    a terminal: the stages' own lines and progress bars show as they run)."""
+
     capacity = 1
     slots = 1
 
-    def __init__(self, cpus_per_unit: int = 1):
+    def __init__(self, cpus_per_unit: int = 1, *, console: bool = False):
+        self.captures_output = not console
         self.threads = cpus_per_unit
         self.description = f"local (one unit at a time, {cpus_per_unit} thread{'s' * (cpus_per_unit > 1)})"
         self._jobs: dict[int, UnitJob] = {}

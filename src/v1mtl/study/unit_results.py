@@ -1,0 +1,83 @@
+"""A finished unit's result in a few words, read from the files it wrote, for the study's one line per unit.
+
+The driver reads these after the unit's marker is written, so they work whatever the executor (the files
+are on the study's shared file system). A unit whose files cannot be summarized gets no words: the line
+is for people, and a study never fails over it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from v1mtl.common.tables import read_csv
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _v1(folder: Path) -> str:
+    manifest = _json(folder / "data" / "manifest.json")
+    neurons = sum(s["n_neurons"] for s in manifest["sessions"])
+    return f"{neurons} neurons in {len(manifest['sessions'])} sessions, {manifest['n_images']} images"
+
+
+def _fit(folder: Path) -> str:
+    s = _json(folder / "summary.json")
+    return f"test FEVE {s['feve_mean']:.3f}, correlation {s['test_corr_mean']:.3f}"
+
+
+def _targets(folder: Path) -> str:
+    return f"{_json(folder / 'data' / 'manifest.json')['n_images']} images"
+
+
+def _train(folder: Path) -> str:
+    final = _json(folder / "final.json")
+    words = f"test accuracy {100 * final['test_accuracy']:.1f}%"
+    fit = final.get("val_neural_corr")
+    if fit is not None and math.isfinite(fit):
+        words += f", fit to targets {fit:.3f}"
+    return words + (", under-trained" if final.get("under_trained") else "")
+
+
+def _robustness(folder: Path) -> str:
+    rows = read_csv(folder / "corruptions" / "robustness.csv")
+    corrupted = [float(r["accuracy"]) for r in rows if r["corruption"] != "clean"]
+    clean = [float(r["accuracy"]) for r in rows if r["corruption"] == "clean"]
+    words = f"mean corruption accuracy {100 * sum(corrupted) / len(corrupted):.1f}%"
+    return words + (f" (clean {100 * clean[0]:.1f}%)" if clean else "")
+
+
+def _predictivity(folder: Path) -> str:
+    s = _json(folder / "summary.json")
+    return f"FEVE {s['best']['feve_mean']:.3f} at {s['best_layer']}"
+
+
+def _analysis(folder: Path) -> str:
+    models = {r["model"] for r in read_csv(folder / "summary.csv")}
+    return f"{len(models)} networks compared"
+
+
+DESCRIBE: dict[str, Callable[[Path], str]] = {
+    "v1": _v1,
+    "fit": _fit,
+    "targets": _targets,
+    "train": _train,
+    "robustness": _robustness,
+    "predictivity": _predictivity,
+    "analysis": _analysis,
+}
+
+
+def describe(stage: str, folder: Path) -> str:
+    """The result of the finished unit of ``stage`` in ``folder``, in a few words ('' when there are none)."""
+    summarize = DESCRIBE.get(stage)
+    if summarize is None:
+        return ""
+    try:
+        return summarize(folder)
+    except (OSError, KeyError, ValueError, TypeError, ZeroDivisionError, IndexError):
+        return ""
