@@ -106,7 +106,7 @@ def test_presets_are_listed_and_loaded_through_argparse(tmp_path):
 
     assert {"quick", "paper"} <= set(available_presets("train"))
     parser = argparse.ArgumentParser()
-    add_config_arguments(parser, preset_prefix="train")
+    add_config_arguments(parser, preset_prefix="train", example="v1mtl train --preset quick --out runs/x")
     user = _yaml(tmp_path, "seed: 7\n")
     args = parser.parse_args([str(user), "--preset", "quick", "--set", "schedule.max_epochs=2"])
     cfg = config_from_args(TrainConfig, args, preset_prefix="train", flags={"device": "cpu", "bf16": None})

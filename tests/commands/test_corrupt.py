@@ -43,7 +43,7 @@ def _files(root):
 
 def test_renders_layout_and_resumes(src, tmp_path):
     dst = tmp_path / "dst"
-    args = ["corrupt", str(src), str(dst), "--preset", "cifar", "--corruptions", "fog", "contrast"]
+    args = ["corrupt", str(src), str(dst), "--table", "cifar", "--corruptions", "fog", "contrast"]
     assert main(args + ["--severities", "1", "3", "--batch-size", "2"]) == 0
     images = [f"{c}/{n}.png" for c, n in [("cat", "cat0"), ("cat", "cat1"), ("cat", "cat2")]]
     images += [f"dog/{n}.png" for n in ("dog0", "dog1", "dog2", "gray")]
@@ -52,7 +52,7 @@ def test_renders_layout_and_resumes(src, tmp_path):
     assert sorted(_files(dst)) == sorted(expected + ["corrupt_config.json"])
     config = json.loads((dst / "corrupt_config.json").read_text())
     assert (
-        config["preset"] == "cifar" and config["corruptions"] == ["fog", "contrast"] and config["images"] == 7
+        config["table"] == "cifar" and config["corruptions"] == ["fog", "contrast"] and config["images"] == 7
     )
     gray = Image.open(dst / "fog/3/dog/gray.png")
     assert gray.mode == "L" and gray.size == (24, 24)
@@ -130,10 +130,10 @@ def test_set_key_gives_the_same_config_as_its_flag():
     from v1mtl.corruptions.render import RenderConfig
 
     by_flags = _config(
-        ["--preset", "cifar", "--corruptions", "fog", "contrast", "--severities", "1", "3"]
+        ["--table", "cifar", "--corruptions", "fog", "contrast", "--severities", "1", "3"]
         + ["--jpeg-roundtrip", "--seed", "4", "--batch-size", "2"]
     )
-    keys = ["preset=cifar", "corruptions=[fog, contrast]", "severities=[1, 3]", "jpeg_roundtrip=true"]
+    keys = ["table=cifar", "corruptions=[fog, contrast]", "severities=[1, 3]", "jpeg_roundtrip=true"]
     keys += ["seed=4", "batch_size=2"]
     by_set = _config([arg for key in keys for arg in ("--set", key)])
     assert by_set == by_flags != RenderConfig()
@@ -145,18 +145,18 @@ def test_config_file_works_and_flags_override_it(src, tmp_path):
     import yaml
 
     path = tmp_path / "corrupt.yaml"
-    path.write_text(yaml.safe_dump({"preset": "cifar", "corruptions": ["fog"], "severities": [2], "seed": 3}))
+    path.write_text(yaml.safe_dump({"table": "cifar", "corruptions": ["fog"], "severities": [2], "seed": 3}))
     dst = tmp_path / "dst"
     assert main(["corrupt", str(src), str(dst), "--config", str(path), "--batch-size", "3"]) == 0
     config = json.loads((dst / "corrupt_config.json").read_text())
-    assert (config["preset"], config["corruptions"], config["severities"]) == ("cifar", ["fog"], [2])
+    assert (config["table"], config["corruptions"], config["severities"]) == ("cifar", ["fog"], [2])
     assert (config["seed"], config["batch_size"]) == (3, 3)
     assert sorted(p.name for p in dst.iterdir()) == ["corrupt_config.json", "fog"]
     assert len(list((dst / "fog/2").rglob("*.png"))) == 7
 
 
 @pytest.mark.parametrize(
-    "item", ["severities=[6]", "batch_size=0", "preset=tiny", "jpeg_roundtrip=maybe", "corruptions=[fogg]"]
+    "item", ["severities=[6]", "batch_size=0", "table=tiny", "jpeg_roundtrip=maybe", "corruptions=[fogg]"]
 )
 def test_bad_set_value_is_one_error_line_naming_the_key(src, tmp_path, capsys, item):
     dst = tmp_path / "dst"

@@ -36,8 +36,8 @@ def _direct_clean_accuracy(run_dir, split):
 def test_on_the_fly_run_writes_everything_and_resumes(tmp_path, capsys):
     run = builtin_run(tmp_path)
     out = tmp_path / "eval"
-    argv = ["evaluate", "robustness", str(run), "--out", str(out), "--preset", "tiny-imagenet"]
-    argv += ["--corruptions", "contrast,gaussian_noise", "--severities", "1,5", "--batch-size", "16"]
+    argv = ["evaluate", "robustness", str(run), "--out", str(out), "--table", "tiny-imagenet"]
+    argv += ["--corruptions", "contrast", "gaussian_noise", "--severities", "1", "5", "--batch-size", "16"]
     assert main(argv) == 0
     rows = _read(out / "robustness.csv")
     assert [(r["corruption"], r["severity"]) for r in rows] == [
@@ -71,7 +71,7 @@ def test_sweep_with_a_reference_checkpoint_and_combined_plots(tmp_path):
     run_a, run_b = builtin_run(tmp_path, "run_a", seed=0), builtin_run(tmp_path, "run_b", seed=1)
     out = tmp_path / "sweep"
     argv = ["evaluate", "robustness", str(run_a), "--out", str(out), "--source", "gaussian-sweep"]
-    assert main([*argv, "--stds", "0,0.3", "--reference", str(run_b)]) == 0
+    assert main([*argv, "--stds", "0", "0.3", "--reference", str(run_b)]) == 0
     rows = _read(out / "robustness.csv")
     acc = {(r["model"], r["corruption"], r["severity"]): float(r["accuracy"]) for r in rows}
     for m in ("run_a", "run_b"):
@@ -103,13 +103,14 @@ def test_sweep_with_a_reference_checkpoint_and_combined_plots(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ([], "--preset"),
+        ([], "--table"),
         (["--source", "pre-rendered", "--tinyimagenet-c", "x"], "TinyImageNet"),
         (["--source", "pre-rendered"], "--tinyimagenet-c"),
         (["--source", "gaussian-sweep", "--jpeg-roundtrip"], "jpeg"),
-        (["--preset", "tiny-imagenet", "--corruptions", "rain"], "rain"),
-        (["--preset", "nowhere"], "preset"),
+        (["--table", "tiny-imagenet", "--corruptions", "rain"], "rain"),
+        (["--table", "nowhere"], "table"),
         (["--plot", "a.csv"], "not both"),
+        (["--plot", "a.csv", "--print-config"], "--plot evaluates nothing"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, extra, message):
@@ -141,7 +142,7 @@ def test_pre_rendered_and_rgb_on_the_fly_on_a_tinyimagenet_model(tmp_path):
     assert float(rows[0]["accuracy"]) == pytest.approx(_direct_clean_accuracy(run, data.test))
 
     rgb = tmp_path / "rgb"
-    on_the_fly = ["evaluate", "robustness", str(run), "--out", str(rgb), "--preset", "tiny-imagenet"]
+    on_the_fly = ["evaluate", "robustness", str(run), "--out", str(rgb), "--table", "tiny-imagenet"]
     assert main([*on_the_fly, "--corruptions", "fog", "--severities", "3", "--jpeg-roundtrip"]) == 0
     rows = _read(rgb / "robustness.csv")
     assert {(r["space"], r["jpeg_roundtrip"]) for r in rows} == {("rgb", "true")}

@@ -32,13 +32,22 @@ def _protocol(out: Path) -> dict:
     ("flags", "cfg"),
     [
         (
-            ["--preset", "tiny-imagenet", "--corruptions", "contrast,gaussian_noise", "--severities", "1,5"],
+            [
+                "--table",
+                "tiny-imagenet",
+                "--corruptions",
+                "contrast",
+                "gaussian_noise",
+                "--severities",
+                "1",
+                "5",
+            ],
             RobustnessConfig(
-                preset="tiny-imagenet", corruptions=["contrast", "gaussian_noise"], severities=[1, 5]
+                table="tiny-imagenet", corruptions=["contrast", "gaussian_noise"], severities=[1, 5]
             ),
         ),
         (
-            ["--source", "gaussian-sweep", "--stds", "0,0.3"],
+            ["--source", "gaussian-sweep", "--stds", "0", "0.3"],
             RobustnessConfig(source="gaussian-sweep", stds=[0, 0.3]),
         ),
     ],
@@ -63,11 +72,11 @@ def test_the_stage_writes_what_the_command_writes(tmp_path, flags, cfg):
     ("flag", "override"),
     [
         (["--source", "gaussian-sweep"], "source=gaussian-sweep"),
-        (["--preset", "cifar"], "preset=cifar"),
-        (["--corruptions", "fog,contrast"], "corruptions=[fog, contrast]"),
+        (["--table", "cifar"], "table=cifar"),
+        (["--corruptions", "fog", "contrast"], "corruptions=[fog, contrast]"),
         (["--corruptions", "extra"], "corruptions=[extra]"),
-        (["--severities", "2,4"], "severities=[2, 4]"),
-        (["--stds", "0,0.5"], "stds=[0, 0.5]"),
+        (["--severities", "2", "4"], "severities=[2, 4]"),
+        (["--stds", "0", "0.5"], "stds=[0, 0.5]"),
         (["--tinyimagenet-c", "tic/"], "prerendered=tic/"),
         (["--data", "images/"], "data=images/"),
         (["--space", "gray"], "space=gray"),
@@ -101,11 +110,25 @@ def _config(*extra: str) -> RobustnessConfig:
 
 
 @pytest.mark.parametrize(
+    ("flag", "values", "message"),
+    [
+        ("--severities", ["1", "x"], "expected an integer, got 'x'"),
+        ("--severities", ["1.5"], "expected an integer, got '1.5'"),
+        ("--stds", ["0", "loud"], "expected a number, got 'loud'"),
+    ],
+)
+def test_a_list_flag_with_a_bad_number_names_the_flag(flag, values, message):
+    with pytest.raises(InputError) as err:
+        _config(flag, *values)
+    assert str(err.value) == f"{flag}: field '{flag[2:]}': {message}"
+
+
+@pytest.mark.parametrize(
     ("extra", "field"),
     [
         (["--set", "space=blue"], "space"),
         (["--set", "severities=[1, x]"], "severities[1]"),
-        (["--severities", "1,x"], "severities"),
+        (["--severities", "1", "x"], "severities"),
         (["--set", "gaussian_sweep=true"], "gaussian_sweep"),  # the study's key, not the stage's
         (["--set", "tinyimagenet_c=x"], "tinyimagenet_c"),  # the flag's name is not a key
         (["--source", "pre-rendered"], "prerendered"),
@@ -122,11 +145,11 @@ def test_a_bad_value_is_one_line_naming_its_key(tmp_path, capsys, extra, field):
 @pytest.mark.parametrize(
     ("cfg", "field"),
     [
-        (RobustnessConfig(), "preset"),
+        (RobustnessConfig(), "table"),
         (RobustnessConfig(source="pre-rendered"), "prerendered"),
-        (RobustnessConfig(preset="tiny-imagenet", space="blue"), "space"),
-        (RobustnessConfig(preset="tiny-imagenet", severities=[1, 9]), "severities"),
-        (RobustnessConfig(preset="tiny-imagenet", corruptions=["rain"]), "corruptions"),
+        (RobustnessConfig(table="tiny-imagenet", space="blue"), "space"),
+        (RobustnessConfig(table="tiny-imagenet", severities=[1, 9]), "severities"),
+        (RobustnessConfig(table="tiny-imagenet", corruptions=["rain"]), "corruptions"),
     ],
 )
 def test_the_stage_refuses_a_bad_config_naming_its_key(tmp_path, cfg, field):

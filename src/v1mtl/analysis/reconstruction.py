@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from v1mtl.analysis.settings import ReconstructionSettings
+from v1mtl.common.progress import bar_disabled
 
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -121,7 +122,7 @@ def reconstruct(
         x = x.to(dtype=targets.dtype, device=targets.device)
         initial = activation_mse(extractor, x, target_acts)
     history = []
-    for step in tqdm(range(cfg.steps), desc=desc, disable=not progress, leave=False):
+    for step in tqdm(range(cfg.steps), desc=desc, disable=bar_disabled(progress), leave=False):
         x.requires_grad_(True)
         losses = activation_mse(extractor, x, target_acts)
         (grad,) = torch.autograd.grad(losses.sum(), x)

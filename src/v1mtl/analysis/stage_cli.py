@@ -13,9 +13,9 @@ from v1mtl.analysis.stage_config import AnalysisStageConfig
 from v1mtl.common.config import add_config_arguments
 
 
-def add_input_arguments(p: argparse.ArgumentParser, d: AnalysisStageConfig) -> None:
+def add_input_arguments(p: argparse.ArgumentParser, d: AnalysisStageConfig, *, example: str) -> None:
     """The checkpoints, ``--out``, ``--names``, ``--device``, ``--config``/``--set`` and the shared input keys;
-    ``d`` is the command's default config."""
+    ``d`` is the command's default config, ``example`` the command line its help ends with."""
     p.add_argument(
         "checkpoints",
         nargs="+",
@@ -53,7 +53,7 @@ def add_input_arguments(p: argparse.ArgumentParser, d: AnalysisStageConfig) -> N
     p.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where the networks run (default cpu)"
     )
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(p, preset_prefix=None, positional=False, example=example)
 
 
 def add_optimizer_arguments(p: argparse.ArgumentParser, d: AnalysisStageConfig) -> None:

@@ -27,7 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "--set; a dedicated flag overrides both."
         ),
     )
-    add_input_arguments(p, d)
+    add_input_arguments(
+        p,
+        d,
+        example="v1mtl analyze reconstruction runs/baseline runs/mtl --images builtin --out analysis/recon "
+        "--budgets 10 40 --set steps=200",
+    )
     p.add_argument(
         "--budgets",
         type=float,

@@ -27,7 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "v1mtl.analysis.saliency_stage.SaliencyConfig, from --config and --set; a dedicated flag overrides both."
         ),
     )
-    add_input_arguments(p, d)
+    add_input_arguments(
+        p,
+        d,
+        example="v1mtl analyze saliency runs/baseline runs/mtl --images builtin --out analysis/saliency "
+        "--methods jacobian --set n_images=16",
+    )
     p.add_argument(
         "--saliency-maps",
         default=None,

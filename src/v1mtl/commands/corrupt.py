@@ -1,4 +1,4 @@
-"""``v1mtl corrupt SRC DST --preset P``: render a corrupted copy (an "-C" dataset) of an image folder.
+"""``v1mtl corrupt SRC DST --table T``: render a corrupted copy (an "-C" dataset) of an image folder.
 
 Reads ``SRC/<class>/<file>`` and writes ``DST/<corruption>/<severity>/<class>/<file>`` (PNG, or JPEG at
 quality 85 with ``--jpeg-roundtrip``, like the released Tiny-ImageNet-C). Every file is written
@@ -27,22 +27,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="render a corrupted (-C) copy of an image folder",
         description=(
             f"{__doc__.splitlines()[0].split(': ', 1)[1]} --config is a YAML of "
-            "v1mtl.corruptions.render.RenderConfig (preset, corruptions, severities, jpeg_roundtrip, seed, "
+            "v1mtl.corruptions.render.RenderConfig (table, corruptions, severities, jpeg_roundtrip, seed, "
             "batch_size); --set KEY=VALUE sets one key, a dedicated flag (given) sets its key last."
         ),
     )
     p.add_argument("src", help="image folder laid out as SRC/<class>/<file>")
     p.add_argument("dst", help="output folder: DST/<corruption>/<severity>/<class>/<file>")
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl corrupt data/test data/test-c --table cifar --corruptions fog contrast --severities 1 3 5",
+    )
     # Every flag below defaults to None, so that only a flag that is given overrides --config and --set;
     # the defaults named in the help are RenderConfig's.
     p.add_argument(
-        "--preset",
-        # not ``preset``: config_from_args reads that as a bundled config preset
-        dest="corruption_preset",
+        "--table",
         choices=tuple(PRESETS),
         default=None,
-        help="parameter table (sets preset; default tiny-imagenet)",
+        help="corruption parameter table (sets table; default tiny-imagenet)",
     )
     p.add_argument(
         "--corruptions",
@@ -82,7 +85,7 @@ def config_from_flags(args: argparse.Namespace) -> RenderConfig:
     from v1mtl.corruptions.render import RenderConfig
 
     flags = {
-        "preset": args.corruption_preset,
+        "table": args.table,
         "corruptions": args.corruptions,
         "severities": args.severities,
         "jpeg_roundtrip": args.jpeg_roundtrip,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from v1mtl.common.cli_help import set_example
+
 GROUP = "data"
 
 NEURAL_FORMATS = ("native", "cadena2019", "nnvision")
@@ -21,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format", choices=NEURAL_FORMATS + IMAGE_FORMATS, default=None, help="skip auto-detection"
     )
+    set_example(p, "v1mtl data inspect data/v1-sim --format native")
     p.set_defaults(func=run)
 
 

@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--out", required=True, help="output folder")
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl data make-builtin --out data/builtin-32 --size 32 --set counts.train=2000",
+    )
     # default=None, so that only a flag that is given overrides --config and --set; the defaults named in
     # the help are BuiltinConfig's.
     p.add_argument(

@@ -38,7 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--predictivity", nargs="+", required=True, help="output folders of 'v1mtl evaluate predictivity'"
     )
     p.add_argument("--out", required=True, help="output folder")
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl evaluate brain-robustness --robustness eval/baseline/robustness.csv "
+        "eval/mtl/robustness.csv --predictivity eval/baseline-v1 eval/mtl-v1 --out eval/brain --metric feve "
+        "--set n_boot=500",
+    )
     # The flags below default to None, so that only a flag that is given overrides --config and --set; the
     # defaults named in the help are BrainRobustnessConfig's.
     p.add_argument(

@@ -19,13 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:
             "average, FEVE). Several --layers give a sweep; the best layer is chosen on validation. "
             "--config is a YAML of v1mtl.evaluate.predictivity_stage.PredictivityConfig (layers, readout, "
             "max_epochs, seed); a --set of one of those keys sets it, any other --set key sets the fit "
-            "settings (--set data.batch_size=64)."
+            "settings (--set data.batch_size=64). --print-config prints two YAML documents: this config, then "
+            "the fit settings (a --fit-config)."
         ),
     )
     p.add_argument("checkpoint", help="a training run folder or its best.pt")
     p.add_argument("--neural", required=True, help="the V1 dataset (any format 'v1mtl data inspect' knows)")
     p.add_argument("--out", required=True, help="output folder")
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl evaluate predictivity runs/mtl --neural data/v1-sim --out eval/mtl-v1 "
+        "--layers relu2_1 relu3_1 --readout ridge --set data.batch_size=64",
+    )
     p.add_argument(
         "--layers",
         nargs="+",
@@ -55,14 +62,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seed of the readout fit (sets seed; default: the fit settings')",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument(
+        "--no-progress", action="store_true", help="hide progress bars (shown only on a terminal anyway)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from v1mtl.common.config import config_from_args, load_config
+    from v1mtl.common.config import config_from_args, load_config, print_config
     from v1mtl.evaluate import PredictivityConfig, run_predictivity_stage
     from v1mtl.neural_model import FitNeuralConfig
 
@@ -70,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     own = [o for o in args.overrides if _key(o) in keys]
     # every other --set is a fit setting, as it was before the command took a config of its own
     fit = load_config(FitNeuralConfig, args.fit_config, [o for o in args.overrides if _key(o) not in keys])
+    # a namespace without print_config: --print-config prints both configs, below
     cfg = config_from_args(
         PredictivityConfig,
         argparse.Namespace(config=args.config, overrides=own),
@@ -80,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
             "seed": args.seed,
         },
     )
+    if args.print_config:
+        print_config(cfg, fit)
     summary = run_predictivity_stage(
         cfg,
         args.checkpoint,

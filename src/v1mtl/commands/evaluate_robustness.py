@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Measure a trained network's top-1 accuracy on corrupted test images, one (corruption, severity) "
             "at a time, and write a tidy CSV, a summary (clean accuracy, mean corruption accuracy, mCE, "
             "relative mCE) and accuracy-vs-severity plots. With --plot, summarize and plot existing CSVs "
-            "instead. --config is a YAML of v1mtl.evaluate.robustness_stage.RobustnessConfig (source, preset, "
+            "instead. --config is a YAML of v1mtl.evaluate.robustness_stage.RobustnessConfig (source, table, "
             "corruptions, severities, stds, prerendered, data, space, jpeg_roundtrip, limit, seed, batch_size); "
             "--set KEY=VALUE sets one key, a dedicated flag (given) sets its key last. See docs/robustness.md."
         ),
@@ -49,7 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="summarize and plot these robustness CSVs together (several models overlaid); no evaluation",
     )
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl evaluate robustness runs/mtl --out eval/mtl --table tiny-imagenet "
+        "--corruptions fog contrast --severities 1 3 5 --set limit=500",
+    )
     # Every flag below defaults to None, so that only a flag that is given overrides --config and --set;
     # the defaults named in the help are RobustnessConfig's.
     p.add_argument(
@@ -59,29 +65,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where corrupted images come from (sets source; default pre-rendered with --tinyimagenet-c, else on-the-fly)",
     )
     p.add_argument(
-        "--preset",
-        # not ``preset``: config_from_args reads that as a bundled config preset
-        dest="corruption_preset",
-        metavar="PRESET",
+        "--table",
+        metavar="TABLE",
         default=None,
-        help="corruption parameters for --source on-the-fly (required there; sets preset): tiny-imagenet "
+        help="corruption parameter table for --source on-the-fly (required there; sets table): tiny-imagenet "
         "(64 px), imagenet (224 px, what the reference's code applied), cifar (32 px)",
     )
     p.add_argument(
         "--corruptions",
+        nargs="+",
         default=None,
-        help="common (the 15, default), extra (the 4 held-out), all, or a comma-separated list of names "
-        "(sets corruptions)",
+        metavar="NAME",
+        help="common (the 15, default), extra (the 4 held-out), all, or corruption names (sets corruptions)",
     )
+    # The numbers of --severities and --stds are cast in config_from_flags, so that a bad one is the same
+    # one-line InputError as a bad --set value.
     p.add_argument(
         "--severities",
+        nargs="+",
         default=None,
-        help="comma-separated severities (sets severities; default 1,2,3,4,5)",
+        metavar="S",
+        help="severities in 1..5 (sets severities; default 1 2 3 4 5)",
     )
     p.add_argument(
         "--stds",
+        nargs="+",
         default=None,
-        help="noise stds of --source gaussian-sweep (sets stds; default 0,0.05,0.1,0.2,0.3,0.5,1)",
+        metavar="STD",
+        help="noise stds of --source gaussian-sweep (sets stds; default 0 0.05 0.1 0.2 0.3 0.5 1)",
     )
     p.add_argument(
         "--tinyimagenet-c",
@@ -134,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
     from v1mtl.evaluate.robustness import summarize
 
     if args.plot:
+        if args.print_config:
+            raise InputError(
+                "--print-config shows the settings of an evaluation; --plot evaluates nothing",
+                field="print_config",
+            )
         if args.checkpoint:
             raise InputError(
                 "give either a checkpoint to evaluate or --plot CSV..., not both", field="checkpoint"
@@ -168,10 +184,10 @@ def config_from_flags(args: argparse.Namespace) -> RobustnessConfig:
 
     flags = {
         "source": args.source,
-        "preset": args.corruption_preset,
-        "corruptions": _split(args.corruptions, "corruptions", str),
-        "severities": _split(args.severities, "severities", int),
-        "stds": _split(args.stds, "stds", float),
+        "table": args.table,
+        "corruptions": args.corruptions,
+        "severities": _numbers(args.severities, "severities", int),
+        "stds": _numbers(args.stds, "stds", float),
         "prerendered": args.tinyimagenet_c,
         "data": args.data,
         "space": args.space,
@@ -183,14 +199,22 @@ def config_from_flags(args: argparse.Namespace) -> RobustnessConfig:
     return config_from_args(RobustnessConfig, args, flags=flags)
 
 
-def _split(text: str | None, field: str, cast: type) -> list | None:
-    """``"1,5"`` -> ``[1, 5]`` (None stays None: the flag was not given)."""
-    if text is None:
+def _numbers(values: list[str] | None, key: str, cast: type[int] | type[float]) -> list | None:
+    """``["1", "5"]`` -> ``[1, 5]`` (None stays None: the flag was not given).
+
+    Raises:
+        InputError: one line naming the flag and its key, for the first value that is not a number.
+    """
+    if values is None:
         return None
-    try:
-        return [cast(v.strip()) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"expected comma-separated numbers, got {text!r}", field=field) from None
+    out = []
+    for value in values:
+        try:
+            out.append(cast(value))
+        except ValueError:
+            kind = "an integer" if cast is int else "a number"
+            raise InputError(f"expected {kind}, got {value!r}", path=f"--{key}", field=key) from None
+    return out
 
 
 def _print_summary(result: dict[str, Any]) -> None:

@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Rerun the same command to resume an interrupted run."
         ),
     )
-    add_config_arguments(p, preset_prefix=PRESET_PREFIX)
+    add_config_arguments(
+        p,
+        preset_prefix=PRESET_PREFIX,
+        example="v1mtl fit-neural --preset quick --data data/v1-sim --set training.max_epochs=5 "
+        "--out runs/v1-model",
+    )
     p.add_argument("--out", required=True, help="output folder (new, or a run of this config to resume)")
     p.add_argument("--data", default=None, metavar="PATH", help="the V1 dataset (sets data.path)")
     p.add_argument(

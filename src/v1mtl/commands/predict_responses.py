@@ -40,7 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--images", required=True, metavar="DATASET", help="classification set: builtin or a folder"
     )
     p.add_argument("--out", required=True, help="output folder (new or empty)")
-    add_config_arguments(p, preset_prefix=None, positional=False)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        positional=False,
+        example="v1mtl predict-responses --model runs/v1-model/model.pt --images builtin --out data/targets "
+        "--control shuffled --set batch_size=128",
+    )
     # Every flag below that sets a key defaults to None, so that only a flag that is given overrides
     # --config and --set; the defaults named in the help are PredictTargetsConfig's.
     p.add_argument(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from v1mtl.common.cli_help import set_example
+
 GROUP = None
 
 
@@ -14,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Render report.md and report.html of a study folder (made by 'v1mtl run') from what it holds now.",
     )
     p.add_argument("study", help="the study folder")
+    set_example(p, "v1mtl report runs/quick")
     p.set_defaults(func=run)
 
 

@@ -28,7 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             f"--preset it runs the '{DEFAULT_PRESET}' preset on built-in data (no download)."
         ),
     )
-    add_config_arguments(p, preset_prefix="study")
+    add_config_arguments(
+        p,
+        preset_prefix="study",
+        example="v1mtl run --preset quick --set train.schedule.max_epochs=3 --set robustness.limit=200 "
+        "--out runs/quick-short",
+    )
     p.add_argument(
         "--out", default="runs/quick", help="study folder (rerunning into it resumes) (default: runs/quick)"
     )

@@ -41,7 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "KEY=VALUE sets one key (tuning.simple_fraction=0.5), a dedicated flag (given) sets its key last."
         ),
     )
-    add_config_arguments(p, preset_prefix=None)
+    add_config_arguments(
+        p,
+        preset_prefix=None,
+        example="v1mtl simulate-v1 --out data/v1-sim --neurons 60 --set tuning.simple_fraction=0.5",
+    )
     p.add_argument("--out", required=True, help="output folder (must be new, empty, or this same simulation)")
     # default=None, so that only a flag that is given overrides the config file and --set; the defaults
     # named in the help are SimulationConfig's.

@@ -23,7 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "OUT: config.yaml, metrics.jsonl, tensorboard/, last.pt, best.pt, final.json. Rerun to resume."
         ),
     )
-    add_config_arguments(p, preset_prefix=PRESET_PREFIX)
+    add_config_arguments(
+        p,
+        preset_prefix=PRESET_PREFIX,
+        example="v1mtl train --preset quick --set schedule.max_epochs=3 --set seed=1 --out runs/baseline-s1",
+    )
     p.add_argument("--out", required=True, help="run folder (created; rerun with the same folder to resume)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="overrides the config's device")
     p.add_argument("--bf16", action="store_true", default=None, help="bfloat16 autocast")

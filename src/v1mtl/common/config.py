@@ -11,6 +11,7 @@ onto the previous one key by key (nested mappings merge; other values replace):
 
 Every layer is checked against the schema before it is merged, so an unknown key or a wrong type raises an
 ``InputError`` that names the layer (file path, or ``--set``) and the dotted key (``schedule.patience``).
+``--print-config`` prints the result as YAML (``config_yaml``) and exits before the command runs.
 
 Supported annotations: ``int``, ``float``, ``str``, ``bool``, ``Optional[X]`` / ``X | None``,
 ``Literal[...]``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]`` and nested dataclasses (also as list
@@ -27,11 +28,12 @@ import typing
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Literal, NoReturn, TypeVar, Union
 
 import yaml
 
 from v1mtl.common.atomic import write_text
+from v1mtl.common.cli_help import set_example
 from v1mtl.common.errors import InputError
 
 T = TypeVar("T")
@@ -121,18 +123,40 @@ def apply_dotted(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str
     return out
 
 
+def config_yaml(cfg: Any) -> str:
+    """``cfg`` as YAML text, keys in the schema's order; ``load_config`` reads it back to an equal config."""
+    return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False)
+
+
 def save_config(cfg: Any, path: str | Path) -> None:
     """Write ``cfg`` as YAML, atomically. ``load_config(type(cfg), path)`` gives back an equal config."""
-    write_text(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False))
+    write_text(path, config_yaml(cfg))
+
+
+def print_config(*configs: Any) -> NoReturn:
+    """What ``--print-config`` does: print each config as one YAML document and exit 0, running nothing.
+
+    Raises:
+        SystemExit: always, with code 0, so that the command stops before it reads inputs or writes.
+    """
+    print("---\n".join(config_yaml(cfg) for cfg in configs), end="")
+    raise SystemExit(0)
 
 
 def add_config_arguments(
-    parser: argparse.ArgumentParser, *, preset_prefix: str | None, positional: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    preset_prefix: str | None,
+    example: str,
+    positional: bool = True,
 ) -> None:
-    """Add the arguments every config-taking command shares: ``CONFIG`` (or ``--config``), ``--preset``, ``--set``.
+    """Add the arguments every config-taking command shares: ``CONFIG`` (or ``--config``), ``--preset``,
+    ``--set`` and ``--print-config``; end the command's help with ``example``.
 
     ``--preset NAME`` selects ``presets/<preset_prefix>-NAME.yaml`` (no ``--preset`` when ``preset_prefix`` is
     None). Commands whose positional arguments are inputs (checkpoints) take the file as ``--config`` instead.
+    ``example`` is a whole command line (``v1mtl train --preset quick --set schedule.max_epochs=3 --out
+    runs/x``); it is required so that no command's help goes without one.
     """
     if positional:
         parser.add_argument("config", nargs="?", default=None, help="YAML config file (optional)")
@@ -153,8 +177,15 @@ def add_config_arguments(
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override one config value, e.g. --set schedule.max_epochs=3 (repeatable; values are YAML)",
+        help="override one config value by its dotted key (repeatable; values are YAML; see the example)",
     )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved config (preset, config file, --set and flags applied) as YAML and exit, "
+        "without running or writing anything",
+    )
+    set_example(parser, example)
 
 
 def config_from_args(
@@ -167,11 +198,16 @@ def config_from_args(
     """Build the config of a command from the arguments added by ``add_config_arguments``.
 
     ``flags`` maps dotted keys to values of dedicated command-line flags (``{"device": args.device}``);
-    those that are not None are applied after every ``--set``.
+    those that are not None are applied after every ``--set``. With ``--print-config`` it prints the
+    config and exits 0 (``print_config``); a command that resolves more than one config passes a namespace
+    without ``print_config`` and calls ``print_config`` itself with all of them.
     """
     chosen = getattr(args, "preset", None)
     preset = None if chosen is None else f"{preset_prefix}-{chosen}"
-    return load_config(schema, args.config, args.overrides, preset, flags=flags)
+    cfg = load_config(schema, args.config, args.overrides, preset, flags=flags)
+    if getattr(args, "print_config", False):
+        print_config(cfg)
+    return cfg
 
 
 # --------------------------------------------------------------------------------------------------------

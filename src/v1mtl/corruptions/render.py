@@ -29,7 +29,7 @@ COMPLETE_MARKER = ".complete"
 CONFIG_NAME = "corrupt_config.json"
 JPEG_SUFFIXES = {".jpg", ".jpeg"}
 # Settings that change the pixels: a resumed run must use the same ones.
-PIXEL_SETTINGS = ("preset", "jpeg_roundtrip", "seed")
+PIXEL_SETTINGS = ("table", "jpeg_roundtrip", "seed")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class RenderConfig:
     """Settings of a corrupted copy: the config of ``v1mtl corrupt`` (``--config``, ``--set``).
 
     Attributes:
-        preset: the corruption parameter table (``v1mtl.corruptions.presets.PRESETS``): ``tiny-imagenet``
+        table: the corruption parameter table (``v1mtl.corruptions.presets.PRESETS``): ``tiny-imagenet``
             (64 px), ``imagenet`` (224 px), ``cifar`` (32 px).
         corruptions: corruption names, or ``common`` (the 15), ``extra`` (the 4 held-out), ``all``.
         severities: severities, each in 1..5.
@@ -46,7 +46,7 @@ class RenderConfig:
         batch_size: images per batch.
     """
 
-    preset: Literal["tiny-imagenet", "imagenet", "cifar"] = "tiny-imagenet"
+    table: Literal["tiny-imagenet", "imagenet", "cifar"] = "tiny-imagenet"
     corruptions: list[str] = field(default_factory=lambda: ["common"])
     severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     jpeg_roundtrip: bool = False
@@ -156,7 +156,7 @@ def render(config: RenderConfig, src: str | Path, dst: str | Path, *, device: st
     Args:
         config: the settings (checked again here, so a hand-built config fails as a YAML one would).
         src: image folder laid out as ``src/<class>/<file>``.
-        dst: output folder; rerunning into it resumes (with the same preset, seed and output format).
+        dst: output folder; rerunning into it resumes (with the same table, seed and output format).
         device: torch device the corruptions run on.
 
     Returns:
@@ -165,8 +165,8 @@ def render(config: RenderConfig, src: str | Path, dst: str | Path, *, device: st
     from v1mtl.corruptions import corrupt, to_uint8
     from v1mtl.corruptions.presets import PRESETS
 
-    if config.preset not in PRESETS:
-        raise InputError(f"unknown preset {config.preset!r}; valid: {', '.join(PRESETS)}", field="preset")
+    if config.table not in PRESETS:
+        raise InputError(f"unknown table {config.table!r}; valid: {', '.join(PRESETS)}", field="table")
     bad = [s for s in config.severities if not 1 <= s <= 5]
     if bad:
         raise InputError(f"severities run from 1 to 5, got {bad[0]}", field="severities")
@@ -201,7 +201,7 @@ def render(config: RenderConfig, src: str | Path, dst: str | Path, *, device: st
                     sel,
                     name,
                     severity,
-                    preset=config.preset,
+                    preset=config.table,
                     seed=config.seed,
                     indices=[indices[k] for k in missing],
                 )

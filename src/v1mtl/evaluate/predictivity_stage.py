@@ -65,7 +65,7 @@ def run_predictivity_stage(
             ``FitNeuralConfig``. Not modified.
         name: the model's name in the tables (default: the run folder's name).
         device: ``cpu`` or ``cuda``.
-        progress: show progress bars.
+        progress: show progress bars (drawn only when stderr is a terminal).
 
     Writes ``scores.csv`` (one row per layer x neuron), ``layers.csv`` (one row per layer), ``summary.json``,
     ``layer_sweep.png``, ``protocol.md``, ``config.json`` (every resolved setting) and, for Gaussian readouts,

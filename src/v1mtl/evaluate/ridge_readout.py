@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from v1mtl.common import measures
+from v1mtl.common.progress import bar_disabled
 from v1mtl.data.neural import ImageStats, V1Dataset, prepare_images
 from v1mtl.data.neural.split import SPLIT_SEED, TRAIN_FRACTION, split_image_ids
 
@@ -40,7 +41,9 @@ def extract_features(
 ) -> np.ndarray:
     """``(n, 1, H, W)`` network inputs -> ``(n, d)`` float32 features, pooled to at most ``max_features``."""
     out = []
-    for start in tqdm(range(0, len(inputs), batch_size), desc="features", leave=False, disable=not progress):
+    for start in tqdm(
+        range(0, len(inputs), batch_size), desc="features", leave=False, disable=bar_disabled(progress)
+    ):
         acts = extractor(torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])))
         if acts.dim() == 4:
             while acts[0].numel() > max_features and min(acts.shape[-2:]) >= 2:
@@ -92,7 +95,7 @@ def ridge_predictivity(
     feats = extract_features(extractor, inputs, max_features=max_features, progress=progress)
     train_ids, val_ids = split_image_ids(dataset.image_ids, train_frac=train_fraction, seed=split_seed)
     rows = []
-    for s in tqdm(dataset.sessions, desc="ridge readouts", leave=False, disable=not progress):
+    for s in tqdm(dataset.sessions, desc="ridge readouts", leave=False, disable=bar_disabled(progress)):
         ids = np.asarray(s.train_image_ids)
         tr, va = np.isin(ids, train_ids), np.isin(ids, val_ids)
         y_tr = np.asarray(s.train_responses, dtype=np.float64)[tr]

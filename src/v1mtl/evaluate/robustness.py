@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from v1mtl.common.atomic import write_json
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 from v1mtl.evaluate.corrupted_sources import CorruptedSource
 from v1mtl.evaluate.robustness_metrics import score, select_reference, write_corruption_scores, write_summary
 from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity
@@ -88,7 +89,7 @@ def evaluate_robustness(
         skip: ``(model, corruption, severity)`` triples already measured; a condition every model has done
             is not computed at all.
         on_condition: called with the new rows after every condition (used to save partial results).
-        progress: show a tqdm bar over the conditions.
+        progress: show a tqdm bar over the conditions (drawn only when stderr is a terminal).
 
     Returns:
         The new rows, in condition order, then model order.
@@ -99,7 +100,7 @@ def evaluate_robustness(
     done = {(m, c, float(s)) for m, c, s in skip}
     rows: list[RobustnessRow] = []
     conditions = source.conditions()
-    bar = tqdm(conditions, desc="robustness", unit="condition", disable=not progress)
+    bar = tqdm(conditions, desc="robustness", unit="condition", disable=bar_disabled(progress))
     for corruption, severity in bar:
         todo = [name for name in named if (name, corruption, severity) not in done]
         if not todo:

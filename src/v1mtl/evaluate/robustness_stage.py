@@ -32,7 +32,7 @@ class RobustnessConfig:
             ``v1mtl.corruptions``), ``pre-rendered`` (a Tiny-ImageNet-C folder) or ``gaussian-sweep`` (the
             reference's additive Gaussian-noise sweep); None = ``pre-rendered`` when ``prerendered`` names a
             folder, else ``on-the-fly``.
-        preset: the corruption parameter table of ``on-the-fly`` (required there): ``tiny-imagenet`` (64 px
+        table: the corruption parameter table of ``on-the-fly`` (required there): ``tiny-imagenet`` (64 px
             Tiny-ImageNet-C values), ``imagenet`` (224 px, what the reference's code applied), ``cifar`` (32 px).
         corruptions: ``["common"]`` (the 15 benchmark corruptions), ``["extra"]`` (the 4 held-out),
             ``["all"]``, or corruption names. For ``pre-rendered``, ``["all"]`` is every corruption in the folder.
@@ -50,7 +50,7 @@ class RobustnessConfig:
     """
 
     source: Literal["on-the-fly", "pre-rendered", "gaussian-sweep"] | None = None
-    preset: Literal["tiny-imagenet", "imagenet", "cifar"] | None = None
+    table: Literal["tiny-imagenet", "imagenet", "cifar"] | None = None
     corruptions: list[str] = field(default_factory=lambda: ["common"])
     severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     stds: list[float] | None = None
@@ -141,11 +141,11 @@ def _check(cfg: RobustnessConfig) -> None:
             "already)",
             field="jpeg_roundtrip",
         )
-    if cfg.source == "on-the-fly" and cfg.preset is None:
+    if cfg.source == "on-the-fly" and cfg.table is None:
         raise InputError(
-            "source on-the-fly needs an explicit preset (--preset; tiny-imagenet: the 64 px Tiny-ImageNet-C "
-            "values; imagenet: the 224 px values the reference's code applied to 64 px images)",
-            field="preset",
+            "source on-the-fly needs an explicit corruption table (--table; tiny-imagenet: the 64 px "
+            "Tiny-ImageNet-C values; imagenet: the 224 px values the reference's code applied to 64 px images)",
+            field="table",
         )
     if cfg.source == "pre-rendered" and not cfg.prerendered:
         raise InputError(
@@ -231,7 +231,7 @@ def _make_source(cfg: RobustnessConfig, info: dict[str, Any]) -> tuple[cs.Corrup
             data.test,
             _corruption_names(cfg.corruptions),
             cfg.severities,
-            preset=cfg.preset,
+            preset=cfg.table,
             seed=cfg.seed,
             jpeg_roundtrip=cfg.jpeg_roundtrip,
             limit=cfg.limit,

@@ -40,6 +40,7 @@ from tqdm import tqdm
 from v1mtl.common.atomic import write_json, write_text
 from v1mtl.common.config import config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 from v1mtl.fitting import EarlyStopping, MetricsLog, RestoreBestLoop, load_checkpoint, save_checkpoint
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
@@ -118,7 +119,7 @@ class FitNeuralConfig:
         device: ``cpu`` or ``cuda``.
         bf16: bfloat16 autocast for forward passes (losses stay float32).
         channels_last: channels-last memory format (faster convolutions on recent GPUs).
-        progress: show progress bars.
+        progress: show progress bars (drawn only when stderr is a terminal).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -268,7 +269,7 @@ def _train_epoch(
         desc=f"epoch {epoch}",
         unit="batch",
         leave=False,
-        disable=not cfg.progress,
+        disable=bar_disabled(cfg.progress),
     )
     for i, (session, (images, responses, mask)) in enumerate(bar):
         images = images.to(device, non_blocking=True)
@@ -412,7 +413,11 @@ def fit_v1_model(
             return json.loads((out / "summary.json").read_text())
     else:
         epoch_bar = tqdm(
-            total=t.max_epochs, initial=epoch, desc="fit-neural", unit="epoch", disable=not cfg.progress
+            total=t.max_epochs,
+            initial=epoch,
+            desc="fit-neural",
+            unit="epoch",
+            disable=bar_disabled(cfg.progress),
         )
         while not stopper.finished:
             epoch += 1

@@ -41,6 +41,7 @@ from tqdm import tqdm
 from v1mtl.common.atomic import atomic_folder
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 
 CONTROLS = ("shuffled", "random")
 
@@ -120,7 +121,7 @@ class _Predictor:
         out = []
         starts = range(0, len(images), self.batch_size)
         with torch.no_grad():
-            for start in tqdm(starts, desc=desc, unit="batch", disable=not self.progress):
+            for start in tqdm(starts, desc=desc, unit="batch", disable=bar_disabled(self.progress)):
                 x = torch.from_numpy(
                     np.asarray(images[start : start + self.batch_size], dtype=np.float32) / 255.0
                 )

@@ -490,7 +490,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
                 + (f"; steps: {', '.join(s.name for s in cfg.steps)}" if cfg.steps else ""),
                 f"classification data: {cfg_dict['train']['data']['source']} at {cfg_dict['train']['data']['image_size']} px",
                 f"V1 data: {cfg_dict['v1']['path'] or 'simulated (v1mtl simulate-v1)'}; targets from: {cfg_dict['targets']['source']}",
-                f"corruptions: {cfg_dict['robustness']['prerendered'] or 'on the fly, preset ' + cfg_dict['robustness']['preset']}, "
+                f"corruptions: {cfg_dict['robustness']['prerendered'] or 'on the fly, table ' + cfg_dict['robustness']['table']}, "
                 f"JPEG round trip {cfg_dict['robustness']['jpeg_roundtrip']}, severities {cfg_dict['robustness']['severities']}",
                 "the whole resolved configuration: study.yaml in this folder; each stage's own config and protocol files sit in its folder",
                 "tidy tables (one row per observation, accuracies as fractions): "

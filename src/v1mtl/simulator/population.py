@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 from v1mtl.common.atomic import atomic_open
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 from v1mtl.simulator.config import ResponseSpec, TuningSpec
 from v1mtl.simulator.gabor import gabor_bank
 from v1mtl.simulator.tuning import sample_tuning
@@ -165,7 +166,7 @@ class V1Population:
         grid = self._on_grid(images)
         out = np.empty((grid.shape[0], self.n_neurons), dtype=np.float64)
         starts = range(0, grid.shape[0], batch_size)
-        for start in tqdm(starts, desc="V1 rates", unit="batch", disable=not progress):
+        for start in tqdm(starts, desc="V1 rates", unit="batch", disable=bar_disabled(progress)):
             drive, pool = self._drive_and_pool(grid[start : start + batch_size])
             out[start : start + batch_size] = self.spont + self.gain * drive / (self.semisat + pool)
         return out

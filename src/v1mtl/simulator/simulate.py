@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from v1mtl.common.atomic import atomic_folder, save_npy, write_text
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 from v1mtl.data.neural import Session, V1Dataset
 from v1mtl.simulator.config import SimulationConfig
 from v1mtl.simulator.photo_crops import photo_crops
@@ -95,7 +96,9 @@ def simulate_v1(config: SimulationConfig, progress: bool = True) -> SimulatedV1:
 
     noise_rng = np.random.default_rng(noise_seed)
     sessions = []
-    for s in tqdm(range(config.sessions), desc="spike counts", unit="session", disable=not progress):
+    for s in tqdm(
+        range(config.sessions), desc="spike counts", unit="session", disable=bar_disabled(progress)
+    ):
         cols = np.flatnonzero(population.session == s)
         order = noise_rng.permutation(config.images)
         test_mean = np.broadcast_to(

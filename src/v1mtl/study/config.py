@@ -61,13 +61,13 @@ class StudyRobustnessConfig(RobustnessConfig):
     (``v1mtl.evaluate.robustness_stage.RobustnessConfig``), plus the study's own.
 
     Attributes:
-        preset: as the stage's, but a study defaults to ``tiny-imagenet`` (the 64 px Tiny-ImageNet-C values).
+        table: as the stage's, but a study defaults to ``tiny-imagenet`` (the 64 px Tiny-ImageNet-C values).
         gaussian_sweep: also run the reference's Gaussian-noise sweep for every network (``source:
             gaussian-sweep`` with this section's ``stds``, ``limit``, ``seed``, ``data``, ``space`` and
             ``batch_size``), into the unit's ``gaussian-sweep`` folder beside ``corruptions``.
     """
 
-    preset: Literal["tiny-imagenet", "imagenet", "cifar"] | None = "tiny-imagenet"
+    table: Literal["tiny-imagenet", "imagenet", "cifar"] | None = "tiny-imagenet"
     gaussian_sweep: bool = True
 
     def corruption_config(self) -> RobustnessConfig:
@@ -75,7 +75,7 @@ class StudyRobustnessConfig(RobustnessConfig):
         return RobustnessConfig(**{f.name: getattr(self, f.name) for f in fields(RobustnessConfig)})
 
     def sweep_config(self) -> RobustnessConfig:
-        """The stage's settings of the Gaussian-noise sweep (the grid's corruptions and preset do not apply)."""
+        """The stage's settings of the Gaussian-noise sweep (the grid's corruptions and table do not apply)."""
         return RobustnessConfig(
             source="gaussian-sweep",
             stds=self.stds,
@@ -119,7 +119,8 @@ class StudyConfig:
             the V1 model).
         seeds: one run per condition and seed; confidence intervals are over seeds.
         device: ``cpu`` or ``cuda`` for every stage.
-        progress: show progress bars inside the stages.
+        progress: show progress bars inside the stages (drawn only on a terminal, never into a unit's
+            ``log.txt``).
         analyses: which of the analyses (``reconstruction``, ``saliency``) to run, on the first step's
             networks.
         steps: recipe steps (``StepConfig``); empty = one step, the study's own settings. Every step trains

@@ -190,7 +190,12 @@ class OracleConfig:
 
 @dataclass
 class LoggingConfig:
-    """Outputs beyond ``metrics.jsonl`` (always written)."""
+    """Outputs beyond ``metrics.jsonl`` (always written).
+
+    Attributes:
+        tensorboard: write TensorBoard event files.
+        progress: show progress bars (drawn only when stderr is a terminal, and only by the main process).
+    """
 
     tensorboard: bool = True
     progress: bool = True

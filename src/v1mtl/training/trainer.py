@@ -24,6 +24,7 @@ from tqdm import tqdm
 from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_to_dict, save_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.progress import bar_disabled
 from v1mtl.data.images import ClassificationBatches, ClassificationData, ImageSplit, load_classification
 from v1mtl.fitting import MetricsLog, RestoreBestLoop, save_checkpoint
 from v1mtl.models import build_network
@@ -339,7 +340,7 @@ class Trainer:
             desc=f"epoch {epoch}",
             unit="step",
             leave=False,
-            disable=not (info.is_main and cfg.logging.progress),
+            disable=bar_disabled(info.is_main and cfg.logging.progress),
         )
         per_step_schedule = steps_per_batch(cfg)
         self.optimizer.zero_grad(set_to_none=True)
