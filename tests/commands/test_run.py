@@ -1,8 +1,13 @@
 """``v1mtl run --smoke``: the whole pipeline at toy size, then a rerun that resumes and does nothing."""
 
 import json
+from pathlib import Path
 
+import pytest
+
+import v1mtl.study
 from v1mtl.cli import main
+from v1mtl.commands.run import default_out
 from v1mtl.common.tables import read_csv
 from v1mtl.report.claims import CLAIMS
 from v1mtl.training import CONDITIONS
@@ -82,10 +87,20 @@ def test_changed_setting_reruns_only_the_units_that_depend_on_it(tmp_path, capsy
     smoke = ["run", "--smoke", "--out", str(out), "--executor", "local", "--set", "conditions=[baseline]"]
     assert main(smoke) == 0
     capsys.readouterr()
-    assert main([*smoke, "--set", "robustness.limit=20"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    changed = [*smoke, "--set", "robustness.limit=20"]
+    assert main(changed) == 2  # finished robustness results are not replaced unasked
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "1 finished unit(s) in " in err and "robustness/baseline-s0 (limit: " in err and " -> 20)" in err
+    assert "report/report" not in err  # the report is derived: replaced without asking
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert main([*changed, "--force"]) == 0
     printed = capsys.readouterr().out
     ran = [line.split()[1] for line in printed.splitlines() if line.startswith("done ")]
     assert ran == ["robustness/baseline-s0", "report/report"]
+    [kept] = (out / "robustness").glob("baseline-s0.replaced-*")
+    assert (kept / "corruptions" / "robustness.csv").is_file()
 
 
 def test_unknown_study_key_is_one_clear_error(tmp_path, capsys):
@@ -134,3 +149,31 @@ def test_quiet_prints_only_the_answer_and_the_summary(tmp_path, capsys):
     assert printed.out.lstrip().startswith("The answer\n  - Claim 1 (MTL is more robust than Baseline)")
     assert "| baseline | 1 |" in printed.out and f"report: {out / 'report.md'}" in printed.out
     assert "%|" not in printed.err  # no progress bar drawn
+
+
+def test_each_preset_and_config_file_has_its_own_default_folder():
+    assert default_out("quick", None) == Path("runs/quick")
+    assert default_out("smoke", None) == Path("runs/smoke")
+    assert default_out("paper", "studies/ablation.yaml") == Path("runs/paper")
+    assert default_out(None, "studies/ablation.yaml") == Path("runs/ablation")
+
+
+@pytest.mark.parametrize(
+    ("args", "out", "replace"),
+    [
+        (["--smoke"], "runs/smoke", False),
+        (["--preset", "paper", "--force"], "runs/paper", True),
+        ([], "runs/quick", False),
+        (["--smoke", "--out", "elsewhere", "--force"], "elsewhere", True),
+    ],
+)
+def test_run_passes_its_default_folder_and_force_to_the_study(monkeypatch, tmp_path, args, out, replace):
+    seen = {}
+
+    def fake_run_study(cfg, out_dir, write_report, *, replace=False, **console):
+        seen.update(out=Path(out_dir), replace=replace)
+        return tmp_path / "report.md", "table"
+
+    monkeypatch.setattr(v1mtl.study, "run_study", fake_run_study)
+    assert main(["run", *args]) == 0
+    assert seen == {"out": Path(out), "replace": replace}

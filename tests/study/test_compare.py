@@ -24,3 +24,13 @@ def test_only_results_count(tmp_path):
     assert differences(tmp_path / "a", tmp_path / "bb") == []
     _study(tmp_path / "c", 0.25, 1.0 + 1e-7)
     assert differences(tmp_path / "a", tmp_path / "c") == ["train/mtl-s0/final.json", "train/mtl-s0/last.pt"]
+
+
+def test_outputs_moved_aside_when_a_unit_ran_again_do_not_count(tmp_path):
+    _study(tmp_path / "a", 0.5, 1.0)
+    _study(tmp_path / "b", 0.5, 1.0)
+    _study(tmp_path / "old", 0.25, 2.0)
+    (tmp_path / "old" / "train" / "mtl-s0").rename(
+        tmp_path / "b" / "train" / "mtl-s0.replaced-20250101-000000"
+    )
+    assert differences(tmp_path / "a", tmp_path / "b") == []

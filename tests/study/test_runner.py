@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from v1mtl.common.errors import InputError
-from v1mtl.study.runner import TimeLeft, run_units
+from v1mtl.study.runner import TimeLeft, check_replacements, run_units
 from v1mtl.study.stages import DONE_FILE, Unit, is_complete
-from v1mtl.study.unit_job import LOG_FILE, execute_job
+from v1mtl.study.unit_job import LOG_FILE, TOKEN_FILE, execute_job
 
 
 class FakeExecutor:
@@ -138,3 +138,23 @@ def test_time_left_uses_each_stages_own_rate():
     assert timer.estimate([("report", 1.0)] * 4) == "~2s"
     # a stage not timed yet: the rate over all stages, 101 s / 3
     assert timer.estimate([("robustness", 3.0)]) == "~50s"
+
+
+def test_refusal_names_five_units_then_counts_the_rest_before_anything_starts(tmp_path):
+    def units(value):
+        return [Unit("train", f"run{i}", {"lr": value}, lambda folder: None) for i in range(7)]
+
+    run_units(units(1), tmp_path, log=lambda s: None)
+    token = (tmp_path / TOKEN_FILE).read_text()
+    executor = FakeExecutor()
+    with pytest.raises(InputError) as caught:
+        run_units(units(2), tmp_path, executor=executor, log=lambda s: None)
+    message = str(caught.value)
+    assert message.startswith(
+        f"7 finished unit(s) in {tmp_path} would be replaced: train/run0 (lr: 1 -> 2); "
+    )
+    assert "train/run4 (lr: 1 -> 2); and 2 more. Rerun with --force" in message and "run5" not in message
+    assert executor.events == [] and (tmp_path / TOKEN_FILE).read_text() == token
+    assert [u.name for u in check_replacements(units(2), tmp_path, replace=True)] == [
+        f"run{i}" for i in range(7)
+    ]

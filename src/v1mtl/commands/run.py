@@ -1,8 +1,10 @@
-"""``v1mtl run [STUDY.yaml] [--out DIR] [--preset P] [--set k=v ...] [--smoke] [--executor E]``: the whole study.
+"""``v1mtl run [STUDY.yaml] [--out DIR] [--preset P] [--set k=v ...] [--smoke] [--force] [--executor E]``: the whole study.
 
 Stages (each with a folder under ``--out``; see ``v1mtl.study.plan``): V1 data, the V1 model, neural
 targets, co-training of every condition x seed, robustness, V1 predictivity, the reconstruction and
-saliency analyses, and the report. A rerun resumes; a changed setting reruns only what depends on it.
+saliency analyses, and the report. A rerun resumes; a changed setting reruns only what depends on it, and
+asks for ``--force`` before it replaces finished units (which it then moves aside, never deletes). Each preset
+has its own default folder, ``runs/<preset>``.
 Units run in parallel on Ray by default (``--executor``, ``--ray-address``; ``v1mtl.study.executors``).
 """
 
@@ -10,12 +12,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from v1mtl.common.config import add_config_arguments
 from v1mtl.study.executor_config import EXECUTORS
 
 GROUP = None
 DEFAULT_PRESET = "quick"
+
+
+def default_out(preset: str | None, config: str | Path | None) -> Path:
+    """The study folder when ``--out`` is not given: ``runs/<preset>``, else ``runs/<config file stem>``, else
+    the default preset's; so a smoke test or another preset never lands in (and replaces) the quick study."""
+    if preset is not None:
+        return Path("runs") / preset
+    if config is not None:
+        return Path("runs") / Path(config).stem
+    return Path("runs") / DEFAULT_PRESET
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out runs/quick-short",
     )
     p.add_argument(
-        "--out", default="runs/quick", help="study folder (rerunning into it resumes) (default: runs/quick)"
+        "--out",
+        default=None,
+        help="study folder (rerunning into it resumes) (default: runs/<preset>, runs/smoke with --smoke, "
+        "runs/<config file name> with a config file and no --preset)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run units whose finished results a changed setting replaces; their folders are moved aside "
+        "to <name>.replaced-<time>/, never deleted (without it such a run stops before it starts)",
     )
     p.add_argument("--smoke", action="store_true", help="the same pipeline at toy size, in about a minute")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="device for every stage")
@@ -96,12 +118,13 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.executor is None:
         flags["executor.kind"] = "ray"
     cfg = config_from_args(StudyConfig, args, preset_prefix="study", flags=flags)
+    out = args.out if args.out is not None else default_out(args.preset, args.config)
     # flushed line by line: a study run in the background is followed with tail -f on its log
     log = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     # the units' own output (stage lines, progress bars) goes to their log.txt, except when debugging with
     # the local executor on a terminal
     console = cfg.executor.kind == "local" and not args.quiet and sys.stdout.isatty()
-    report, table = run_study(cfg, args.out, write_report, log=log, console=console)
+    report, table = run_study(cfg, out, write_report, log=log, console=console, replace=args.force)
     print("\n" + table)
     print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0

@@ -2,7 +2,8 @@
 
 ``study_outputs(root)`` collects every JSON, JSON-lines and CSV output of a study with the study's own path
 and every timing left out, and the weights and optimizer state of every training run's ``last.pt``, in a
-form that compares with ``==`` to the last bit; ``differences(a, b)`` names the outputs that differ.
+form that compares with ``==`` to the last bit (the old outputs of units that ran again, moved aside to
+``*.replaced-*``, are no part of the study); ``differences(a, b)`` names the outputs that differ.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from v1mtl.study.stages import DONE_FILE, STARTED_FILE
+from v1mtl.study.stages import DONE_FILE, STARTED_FILE, is_replaced
 from v1mtl.study.unit_job import TOKEN_FILE, WORKER_FILE
 
 # keys of how long something took, which differ between any two runs
@@ -28,18 +29,18 @@ def study_outputs(root: Path) -> dict[str, Any]:
     roots = [str(root.resolve()), str(root)]
     out: dict[str, Any] = {}
     for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.name in BOOKKEEPING or ".submitit" in path.parts or not path.is_file():
+        rel = path.relative_to(root)
+        if path.name in BOOKKEEPING or ".submitit" in path.parts or is_replaced(rel) or not path.is_file():
             continue
         if path.suffix == ".json":
-            out[rel] = _normalized(json.loads(path.read_text()), roots)
+            out[str(rel)] = _normalized(json.loads(path.read_text()), roots)
         elif path.suffix == ".jsonl":
-            out[rel] = [_normalized(json.loads(line), roots) for line in path.read_text().splitlines()]
+            out[str(rel)] = [_normalized(json.loads(line), roots) for line in path.read_text().splitlines()]
         elif path.suffix == ".csv":
-            out[rel] = _normalized(path.read_text(), roots)
+            out[str(rel)] = _normalized(path.read_text(), roots)
         elif path.name == "last.pt":
             state = torch.load(path, weights_only=True)
-            out[rel] = _plain({k: state[k] for k in ("state_dict", "optimizer", "epoch")})
+            out[str(rel)] = _plain({k: state[k] for k in ("state_dict", "optimizer", "epoch")})
     return out
 
 

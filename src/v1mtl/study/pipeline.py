@@ -13,7 +13,7 @@ from v1mtl.common.config import save_config
 from v1mtl.study.config import STUDY_CONFIG, StudyConfig
 from v1mtl.study.executors import open_executor
 from v1mtl.study.plan import StudyPlan, build_plan
-from v1mtl.study.runner import run_units
+from v1mtl.study.runner import check_replacements, run_units
 
 ReportWriter = Callable[[Path, StudyPlan], tuple[Path, str]]
 
@@ -25,6 +25,7 @@ def run_study(
     *,
     log: Callable[[str], None] = print,
     console: bool = False,
+    replace: bool = False,
 ) -> tuple[Path, str]:
     """Run (or resume) the study of ``cfg`` in ``out_dir``; return the report path and its summary table.
 
@@ -36,20 +37,26 @@ def run_study(
     The units run on ``cfg.executor`` (Ray on this machine's cores by default), each as soon as its inputs
     are complete. Each unit's own output goes to its folder's ``log.txt``; ``console`` shows it on the
     console instead when the units run in this process (the local executor, for debugging).
+
+    A unit that would replace finished work of other settings or inputs stops the study before anything in
+    ``out_dir`` changes (``InputError``, naming the units and what changed), unless ``replace``: then each
+    such unit's folder is moved aside to ``<name>.replaced-<time>`` as it runs again.
     """
     cfg.validate()
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, root / STUDY_CONFIG)
     result: dict[str, tuple[Path, str]] = {}
 
     def report(plan) -> None:
         result["report"] = write_report(root, plan)
 
     plan = build_plan(cfg, root, report_hook=report)
+    # before study.yaml is overwritten or an executor started: a refused study leaves its folder as it was
+    check_replacements(plan.units, root, replace=replace)
+    root.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, root / STUDY_CONFIG)
     executor = open_executor(cfg.executor, root, device=cfg.device, console=console)
     try:
-        run_units(plan.units, root, executor=executor, device=cfg.device, log=log)
+        run_units(plan.units, root, executor=executor, device=cfg.device, log=log, replace=replace)
     finally:
         executor.close()
     if "report" not in result:  # everything was complete: render the (unchanged) report's table again

@@ -131,6 +131,7 @@ def build_plan(
         upstream=list(plan.units),
         cost=0.2,
         on_driver=True,
+        derived=True,  # a summary of the other units, rewritten whenever any of them changes
     )
     plan.units.append(plan.report)
     return plan

@@ -6,6 +6,11 @@ only runs the work. So a study started with one executor resumes with another. I
 finished unit: its result in a few words (``unit_results``), how long it took, and the study's progress
 (units done / running / waiting, elapsed, time left re-estimated as units finish).
 
+Before anything starts, it refuses to replace finished work: when a unit to run holds finished outputs of
+other settings or inputs (``v1mtl.study.stages.holds_finished_work``), the study stops with one line naming
+them and what changed, unless ``replace`` is set; then each such folder is moved aside
+(``<name>.replaced-<time>``) as its unit starts.
+
 A unit that stops on bad input stops the study with that one line; a unit that fails otherwise stops it with
 its error; Ctrl-C stops it too. In every case the running units are cancelled and every finished unit's
 outputs stay, so rerunning the same command resumes.
@@ -21,9 +26,20 @@ from pathlib import Path
 
 from v1mtl.common.errors import InputError
 from v1mtl.study.executors import Executor, LocalExecutor
-from v1mtl.study.stages import Unit, is_complete, mark_complete, prepare_folder, unit_seconds
+from v1mtl.study.stages import (
+    Unit,
+    holds_finished_work,
+    is_complete,
+    mark_complete,
+    prepare_folder,
+    unit_seconds,
+    what_changed,
+)
 from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job, write_token
 from v1mtl.study.unit_results import describe
+
+# how many units the refusal to replace finished work names before "and N more"
+SHOWN_UNITS = 5
 
 
 def format_seconds(seconds: float) -> str:
@@ -86,6 +102,24 @@ def _stale(units: Sequence[Unit], root: Path) -> set[int]:
     return rerun
 
 
+def _label(unit: Unit) -> str:
+    return f"{unit.stage}/{unit.name}"
+
+
+def check_replacements(units: Sequence[Unit], root: Path, *, replace: bool) -> list[Unit]:
+    """The units whose finished work running ``units`` would replace (``derived`` ones aside); unless
+    ``replace``, raise ``InputError`` naming them (up to ``SHOWN_UNITS``) and what changed for each."""
+    replaced = [u for u in units if not u.derived and holds_finished_work(u, root)]
+    if replaced and not replace:
+        named = "; ".join(f"{_label(u)} ({what_changed(u, root)})" for u in replaced[:SHOWN_UNITS])
+        more = f"; and {len(replaced) - SHOWN_UNITS} more" if len(replaced) > SHOWN_UNITS else ""
+        raise InputError(
+            f"{len(replaced)} finished unit(s) in {root} would be replaced: {named}{more}. Rerun with --force "
+            "to keep them in <name>.replaced-<time>/ and run them again, or choose another --out."
+        )
+    return replaced
+
+
 def run_units(
     units: Sequence[Unit],
     root: Path,
@@ -93,14 +127,19 @@ def run_units(
     executor: Executor | None = None,
     device: str = "cpu",
     log: Callable[[str], None] = print,
+    replace: bool = False,
 ) -> dict[str, float]:
     """Run ``units`` (already in dependency order) under ``root`` on ``executor`` (default: one at a time
     in this process); return seconds per unit run now, keyed ``stage/name``.
 
     A unit with ``uses_device`` asks its executor for a GPU when ``device`` is ``cuda``; a unit with
-    ``on_driver`` runs here, whatever the executor.
+    ``on_driver`` runs here, whatever the executor. A unit to run whose folder holds finished work of other
+    settings or inputs stops the study before anything starts (``check_replacements``), unless ``replace``:
+    then that folder is moved aside to ``<name>.replaced-<time>`` (one time for the whole call).
     """
     _check_order(units)
+    replaced = check_replacements(units, root, replace=replace)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     executor = executor or LocalExecutor()
     rerun = _stale(units, root)
     timer = TimeLeft(executor.slots)
@@ -123,33 +162,35 @@ def run_units(
             f"elapsed {format_seconds(time.perf_counter() - start)}, left {timer.estimate(left)}]"
         )
 
-    def label(unit: Unit) -> str:
-        return f"{unit.stage}/{unit.name}"
-
     log(
         f"study: {len(units)} units in {len(stages)} stages, {len(done)} complete, {len(pending)} to run; "
         f"executor {executor.description}"
     )
+    if replaced:
+        log(
+            f"replacing {len(replaced)} finished unit(s), each kept in <name>.replaced-{stamp}/ as it starts: "
+            + ", ".join(_label(u) for u in replaced)
+        )
     token = write_token(root)
     cwd = os.getcwd()
     this_host = socket.gethostname()
 
     def job(unit: Unit, capture: bool) -> UnitJob:
-        folder = prepare_folder(unit, root)
-        return UnitJob(label(unit), unit.run, folder, root, token, cwd, executor.threads, capture)
+        folder = prepare_folder(unit, root, stamp=stamp)
+        return UnitJob(_label(unit), unit.run, folder, root, token, cwd, executor.threads, capture)
 
     def finish(unit: Unit, outcome: UnitOutcome) -> None:
         if outcome.error is not None:
-            raise InputError(f"{outcome.error} (in unit {label(unit)})")
+            raise InputError(f"{outcome.error} (in unit {_label(unit)})")
         mark_complete(unit, root, outcome.seconds)
         done.add(id(unit))
         timer.add(unit.stage, unit.cost, outcome.seconds)
-        ran[label(unit)] = outcome.seconds
+        ran[_label(unit)] = outcome.seconds
         # the host only when it is another machine (a cluster); on this one it says nothing
         where = f" on {outcome.host}" if outcome.host and outcome.host != this_host else ""
         result = describe(unit.stage, unit.folder(root))
         log(
-            f"done {label(unit)} in {format_seconds(outcome.seconds)}{where}"
+            f"done {_label(unit)} in {format_seconds(outcome.seconds)}{where}"
             + (f": {result}" if result else "")
             + f" {status()}"
         )
@@ -173,7 +214,7 @@ def run_units(
         if running:
             executor.cancel(list(running))
             what = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
-            names = ", ".join(label(u) for u in running.values())
+            names = ", ".join(_label(u) for u in running.values())
             log(f"study {what}: cancelled {names}; finished units are kept, rerun the same command to resume")
         raise
     log(
