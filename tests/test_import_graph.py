@@ -24,6 +24,7 @@ STAGE_ORDER = (
     "training",  # the co-training run
     "evaluate",  # robustness and V1 predictivity of trained networks
     "analysis",  # reconstruction and saliency of trained networks
+    "tracking",  # MLflow records of finished runs, read from their files
     "study",  # plans and runs every stage
     "report",  # the report of a study (its writer is handed to the study by the command)
     "commands",  # command-line adapters of the stages

@@ -177,3 +177,31 @@ def test_run_passes_its_default_folder_and_force_to_the_study(monkeypatch, tmp_p
     monkeypatch.setattr(v1mtl.study, "run_study", fake_run_study)
     assert main(["run", *args]) == 0
     assert seen == {"out": Path(out), "replace": replace}
+
+
+def test_mlflow_records_the_study_and_every_network_once(tmp_path, monkeypatch, capsys):
+    from v1mtl.tracking.mlflow_runs import PARENT_TAG, local_store_uri, open_store
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "study"
+    smoke = ["run", "--smoke", "--out", str(out), "--executor", "local", "--set", "conditions=[baseline,mtl]"]
+    assert main([*smoke, "--mlflow"]) == 0  # the local store in ./mlruns
+    store = open_store(local_store_uri(tmp_path / "mlruns"), "v1mtl/smoke")
+    runs = store.client.search_runs([store.experiment_id])
+    (parent,) = [r for r in runs if PARENT_TAG not in r.data.tags]
+    children = {r.info.run_name: r for r in runs if r.data.tags.get(PARENT_TAG) == parent.info.run_id}
+    assert sorted(children) == ["baseline-s0", "mtl-s0"]
+    mtl = children["mtl-s0"].data
+    assert mtl.tags["condition"] == "mtl" and mtl.params["condition"] == "mtl"
+    assert {"test_accuracy", "val_accuracy", "mean_corruption_accuracy", "v1_predictivity_feve_mean"} <= set(
+        mtl.metrics
+    )
+    assert parent.data.params["conditions"] == '["baseline", "mtl"]'
+    assert (
+        parent.data.tags["claim1_verdict"] == "undetermined" and "mtl.clean_accuracy" in parent.data.metrics
+    )
+    capsys.readouterr()
+    # a rerun that changes one evaluation logs that network's new scores into its run, and no new run
+    assert main([*smoke, "--mlflow", "--force", "--set", "robustness.limit=20"]) == 0
+    again = store.client.search_runs([store.experiment_id])
+    assert len(again) == len(runs)

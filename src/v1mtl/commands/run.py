@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from v1mtl.commands.mlflow_option import add_mlflow_argument
 from v1mtl.common.config import add_config_arguments
 from v1mtl.study.executor_config import EXECUTORS
 
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="threads of each unit, and the CPUs each Ray task or Slurm job asks for (default: 1)",
     )
+    add_mlflow_argument(p, "every run's config, metrics per epoch and scores, and the study's summary")
     p.add_argument(
         "-q",
         "--quiet",
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     from v1mtl.common.errors import InputError
     from v1mtl.report import write_report
     from v1mtl.study import StudyConfig, run_study
+    from v1mtl.tracking import tracking_uri
 
     if args.smoke:
         if args.preset not in (None, "smoke"):
@@ -124,7 +127,15 @@ def run(args: argparse.Namespace) -> int:
     # the units' own output (stage lines, progress bars) goes to their log.txt, except when debugging with
     # the local executor on a terminal
     console = cfg.executor.kind == "local" and not args.quiet and sys.stdout.isatty()
-    report, table = run_study(cfg, out, write_report, log=log, console=console, replace=args.force)
+    report, table = run_study(
+        cfg,
+        out,
+        write_report,
+        log=log,
+        console=console,
+        replace=args.force,
+        tracking_uri=tracking_uri(args.mlflow),
+    )
     print("\n" + table)
     print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0

@@ -128,6 +128,7 @@ def run_units(
     device: str = "cpu",
     log: Callable[[str], None] = print,
     replace: bool = False,
+    on_finish: Callable[[Unit], None] | None = None,
 ) -> dict[str, float]:
     """Run ``units`` (already in dependency order) under ``root`` on ``executor`` (default: one at a time
     in this process); return seconds per unit run now, keyed ``stage/name``.
@@ -136,6 +137,7 @@ def run_units(
     ``on_driver`` runs here, whatever the executor. A unit to run whose folder holds finished work of other
     settings or inputs stops the study before anything starts (``check_replacements``), unless ``replace``:
     then that folder is moved aside to ``<name>.replaced-<time>`` (one time for the whole call).
+    ``on_finish(unit)`` is called on this process after each unit's marker is written (run tracking).
     """
     _check_order(units)
     replaced = check_replacements(units, root, replace=replace)
@@ -194,6 +196,8 @@ def run_units(
             + (f": {result}" if result else "")
             + f" {status()}"
         )
+        if on_finish is not None:
+            on_finish(unit)
 
     try:
         while pending or running:
