@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from v1mtl.common import figure_style
 from v1mtl.common.atomic import write_text
 from v1mtl.common.config import config_to_dict, load_config
 from v1mtl.common.errors import InputError
@@ -266,6 +267,102 @@ def _copy_figure(src: Path, dst: Path) -> bool:
     return True
 
 
+# The analyses' figures the report shows: (analysis, file, caption); the analysis stages draw them
+# (``v1mtl.analysis.plots``), the report copies them next to its own.
+ANALYSIS_FIGURES = (
+    (
+        "reconstruction",
+        "examples.png",
+        "Constrained reconstructions of one noisy image. Top row: the clean image and its noisy versions, the "
+        "targets every network reconstructs. Below, one row per condition (its lowest seed's network): its "
+        "reconstruction at each noise level and budget.",
+    ),
+    (
+        "reconstruction",
+        "content_gain.png",
+        "Content gain of the reconstructions against the budget, one panel per noise level, one line per "
+        "network (coloured by condition); band: 95% bootstrap interval over images.",
+    ),
+    (
+        "saliency",
+        "scores.png",
+        "Sensitivity in salient regions (NSS and AUC) per network, coloured by condition; error bars: 95% bootstrap "
+        "interval over images; dashed: chance.",
+    ),
+    (
+        "saliency",
+        "examples.png",
+        "Saliency and sensitivity maps: one row per image and sensitivity method; the image, its saliency map, "
+        "then each condition's sensitivity map (its lowest seed's network), every map scaled to [0, 1].",
+    ),
+)
+
+
+def figures_section(
+    doc: Document, runs: list[RunResult], every: list[RunResult], root: Path, analysis: dict[str, Path]
+) -> None:
+    """Draw the report's figures into ``report/figures`` and add them with their captions."""
+    fig_dir = root / FIGURES
+    chance = figure_style.chance_level(max((r.n_classes for r in runs), default=0))
+    chance_note = f" Dashed: chance ({figure_style.format_percent(chance)})." if chance > 0 else ""
+    if any(r.rows for r in runs):
+        from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity
+
+        for png in plot_accuracy_vs_severity(pooled_rows(runs), fig_dir, chance=chance):
+            doc.add(
+                Figure(
+                    str(png.relative_to(root)),
+                    "Accuracy against severity, one panel per corruption, one line per condition (images pooled "
+                    "over seeds); severity 0 is clean accuracy." + chance_note,
+                )
+            )
+        figures.accuracy_by_condition(
+            runs,
+            "mean_corruption_accuracy",
+            "mean corruption accuracy",
+            fig_dir / "mean_corruption_accuracy.png",
+            chance=chance,
+        )
+        doc.add(
+            Figure(
+                f"{FIGURES}/mean_corruption_accuracy.png",
+                "Mean corruption accuracy by condition: mean over seeds (large marker) with its 95% t interval "
+                "where there are two seeds or more; small dots: the seeds." + chance_note,
+            )
+        )
+    if any(r.sweep_rows for r in runs):
+        figures.noise_sweep(runs, fig_dir / "noise_sweep.png", chance=chance)
+        doc.add(
+            Figure(
+                f"{FIGURES}/noise_sweep.png",
+                "Accuracy against the std of added Gaussian noise (the reference's sweep; std 0 = clean), one "
+                "line per condition, mean over seeds; band: 95% t interval over seeds where there are two seeds "
+                "or more." + chance_note,
+            )
+        )
+    if any(np.isfinite(r.predictivity) for r in every):
+        figures.robustness_vs_predictivity(every, fig_dir / "robustness_vs_predictivity.png")
+        doc.add(
+            Figure(
+                f"{FIGURES}/robustness_vs_predictivity.png",
+                "Relative robustness score against V1 predictivity, one marker per network (all steps; the "
+                "shape names the condition), coloured by clean accuracy; dashed: the Baseline's 100.",
+            )
+        )
+    for name, png, caption in ANALYSIS_FIGURES:
+        if name in analysis and _copy_figure(analysis[name] / png, fig_dir / f"{name}_{png}"):
+            doc.add(Figure(f"{FIGURES}/{name}_{png}", caption))
+    if any(r.history for r in runs):
+        figures.training_curves(runs, fig_dir / "training_curves.png", chance=chance)
+        doc.add(
+            Figure(
+                f"{FIGURES}/training_curves.png",
+                "Validation accuracy during training, one line per network, coloured by condition; for MTL "
+                "conditions also the validation correlation with their neural targets." + chance_note,
+            )
+        )
+
+
 def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[Path, str]:
     """Write ``report.md`` and ``report.html`` into ``study_dir``; return the Markdown path and the summary table."""
     root = Path(study_dir)
@@ -360,7 +457,9 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         doc.add(
             Figure(
                 f"{FIGURES}/relative_robustness.png",
-                "Relative robustness score per corruption family and overall (Baseline = 100).",
+                "Relative robustness score per corruption family and overall: bars start at the Baseline's 100 "
+                "(up = more robust than the Baseline); error bars are 95% t intervals over seeds, drawn only "
+                "with two seeds or more.",
             )
         )
         doc.add(corruption_table(scores, first, conditions))
@@ -396,12 +495,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
                 f"{csv_path.relative_to(root)}."
             )
         )
-        doc.add(
-            Figure(
-                f"{FIGURES}/paired_differences.png",
-                "Paired differences between conditions: mean over seeds (dot) and 95% t interval (bar).",
-            )
-        )
+        doc.add(Figure(f"{FIGURES}/paired_differences.png", figures.paired_differences_caption(diffs)))
 
     doc.add(Heading("The paper's claims"))
     reference = claims_mod.paper_reference()
@@ -423,64 +517,10 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
     )
 
     doc.add(Heading("Figures"))
-    if any(r.rows for r in runs):
-        from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity
-
-        for png in plot_accuracy_vs_severity(pooled_rows(runs), fig_dir):
-            doc.add(
-                Figure(
-                    str(png.relative_to(root)),
-                    "Accuracy against severity, one panel per corruption (pooled over seeds).",
-                )
-            )
-        figures.bar_by_condition(
-            runs,
-            "mean_corruption_accuracy",
-            "mean corruption accuracy",
-            fig_dir / "mean_corruption_accuracy.png",
-        )
-        doc.add(
-            Figure(
-                f"{FIGURES}/mean_corruption_accuracy.png",
-                "Mean corruption accuracy by condition (bars: mean and 95% t interval over seeds; dots: seeds).",
-            )
-        )
-    if any(np.isfinite(r.predictivity) for r in every):
-        figures.robustness_vs_predictivity(every, fig_dir / "robustness_vs_predictivity.png")
-        doc.add(
-            Figure(
-                f"{FIGURES}/robustness_vs_predictivity.png",
-                "Relative robustness score against V1 predictivity, one marker per network (all steps), "
-                "coloured by clean accuracy.",
-            )
-        )
-    for name, png, caption in (
-        (
-            "reconstruction",
-            "examples.png",
-            "Constrained reconstructions of noisy images (first rows: clean, noise, target; then each network).",
-        ),
-        (
-            "reconstruction",
-            "content_gain.png",
-            "Content gain of reconstructions by network, budget and noise level.",
-        ),
-        ("saliency", "scores.png", "Sensitivity in salient regions (NSS and AUC) by network."),
-        ("saliency", "examples.png", "Saliency maps and sensitivity maps."),
-    ):
-        if name in analysis and _copy_figure(analysis[name] / png, fig_dir / f"{name}_{png}"):
-            doc.add(Figure(f"{FIGURES}/{name}_{png}", caption))
-    if any(r.history for r in runs):
-        figures.training_curves(runs, fig_dir / "training_curves.png")
-        doc.add(
-            Figure(
-                f"{FIGURES}/training_curves.png",
-                "Validation accuracy during training; for MTL conditions also the validation correlation with "
-                "their neural targets.",
-            )
-        )
+    figures_section(doc, runs, every, root, analysis)
 
     _v1_section(doc, plan)
+
     csvs = tables.write_tables(every, claims, root / "report")
     doc.add(Heading("Protocol"))
     doc.add(
