@@ -4,7 +4,6 @@ which revision of v1mtl, on which host and device."""
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from v1mtl.common.cpus import available_cpus
 from v1mtl.study import StudyPlan
 from v1mtl.study.stages import DONE_FILE
 
@@ -109,13 +109,9 @@ def run_metadata(plan: StudyPlan, device: str, argv: Sequence[str] | None = None
         compute_s=round(sum(float(m.get("seconds", 0.0)) for m in markers), 1),
         units=len(markers),
         revision=source_revision(),
-        host=f"{platform.node()} ({_cpus()} CPUs, {platform.system()} {platform.release()})",
+        host=f"{platform.node()} ({available_cpus()} CPUs, {platform.system()} {platform.release()})",
         device=device,
     )
-
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def metadata_lines(meta: RunMetadata) -> list[str]:

@@ -50,7 +50,7 @@ class ExecutorConfig:
             single-core machines) or ``submitit`` (one Slurm job per unit).
         address: a running Ray cluster to join (``ray start --head`` prints it); None = ``RAY_ADDRESS``
             from the environment, else a new Ray instance on this machine.
-        cpus: CPUs of that new local instance; None = every core.
+        cpus: CPUs of that new local instance; None = every core this process may run on (its affinity).
         cpus_per_unit: threads of each unit (torch and BLAS), which is also the CPUs each Ray task or Slurm
             job asks for, so parallel units do not oversubscribe the cores. The ``local`` executor uses
             it too, so a unit computes the same numbers whatever the executor.

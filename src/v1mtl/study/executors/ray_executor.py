@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Sequence
 
+from v1mtl.common.cpus import available_cpus
 from v1mtl.common.errors import InputError
 from v1mtl.study.executor_config import ExecutorConfig
 from v1mtl.study.executors.base import UnitFailed
@@ -73,7 +74,7 @@ class RayExecutor:
                 ray.init(
                     # "local": a new instance of its own, never a cluster Ray would find running here
                     address="local",
-                    num_cpus=cfg.cpus or os.cpu_count() or 1,
+                    num_cpus=cfg.cpus or available_cpus(),
                     include_dashboard=False,
                     object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                     **options,

@@ -7,11 +7,11 @@ its folder. A job that ends without a result (killed, node lost, its time limit)
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from v1mtl.common.cpus import available_cpus
 from v1mtl.study.executor_config import ExecutorConfig
 from v1mtl.study.executors.base import UnitFailed
 from v1mtl.study.unit_job import UnitJob, UnitOutcome, execute_job
@@ -52,7 +52,7 @@ class SubmititExecutor:
         self.threads = cfg.cpus_per_unit
         kind = self._executor.cluster
         local = kind in ("local", "debug")
-        cores = max(1, (os.cpu_count() or 1) // cfg.cpus_per_unit)
+        cores = max(1, available_cpus() // cfg.cpus_per_unit)
         self.capacity = s.parallel or (cores if local else None)
         self.slots = self.capacity or cores
         self.description = f"submitit on {kind} ({cfg.cpus_per_unit} CPUs per job, jobs in {folder})"
