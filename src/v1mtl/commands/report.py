@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
 
     report, table = write_report(args.study)
     print(table)
-    print(f"report: {report}")
+    print(f"report: {report} (and {report.with_suffix('.html')})")
     return 0
