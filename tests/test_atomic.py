@@ -1,5 +1,7 @@
 import os
 import stat
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,3 +46,22 @@ def test_atomic_folder_appears_whole_or_not_at_all(tmp_path):
         assert not target.exists()
     assert os.listdir(target) == ["a.npy"] and os.listdir(tmp_path) == ["dataset"]
     assert stat.S_IMODE(os.stat(target).st_mode) & 0o055  # not left private like mkdtemp's 0700
+
+
+def test_stale_temporaries_of_killed_writers_are_removed_and_nothing_else(tmp_path):
+    # what a kill -9 leaves: the temporary of atomic_open (a file) and of atomic_folder (a folder)
+    fd, tmp_file = tempfile.mkstemp(prefix=".last.pt.", suffix=".tmp", dir=tmp_path)
+    os.close(fd)
+    tmp_folder = tempfile.mkdtemp(prefix=".targets.", suffix=".partial", dir=tmp_path)
+    (Path(tmp_folder) / "a.npy").write_bytes(b"x")
+    kept = [".hidden.tmp", "last.pt", "notes.tmp", ".a.TOOLONG12.tmp", ".a.short.partial"]
+    for name in kept:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / ".b.abcdefgh.partial").write_bytes(b"a file, not a folder")
+    (tmp_path / ".c.abcdefgh.tmp").symlink_to(tmp_path / "last.pt")
+
+    removed = atomic.remove_stale_temporaries(tmp_path)
+
+    assert sorted(removed) == sorted([Path(tmp_file), Path(tmp_folder)])
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, ".b.abcdefgh.partial", ".c.abcdefgh.tmp"])
+    assert atomic.remove_stale_temporaries(tmp_path / "missing") == []

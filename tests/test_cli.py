@@ -1,11 +1,13 @@
-"""The ``v1mtl`` entry point: subcommand listing and the one-line error contract."""
+"""The ``v1mtl`` entry point: subcommand listing, the one-line error contract, closed pipes and --debug."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from v1mtl.cli import main
+from v1mtl.cli import EXIT_CLOSED_PIPE, main
+from v1mtl.common.errors import InputError
 
 
 def test_help_lists_the_subcommands(capsys):
@@ -35,3 +37,62 @@ def test_the_command_line_starts_without_torch_or_scipy():
     code = "import sys; from v1mtl.cli import build_parser; build_parser(); print(sorted({'torch', 'scipy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _image_folder(root):
+    """The smallest image folder ``data inspect`` reads: two classes of ten 8 x 8 PNGs."""
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i in range(10):
+            Image.new("L", (8, 8)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_a_closed_pipe_ends_quietly_with_status_141(tmp_path):
+    # `v1mtl data inspect X | head` where head has already gone: the read end is closed before v1mtl writes
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "v1mtl", "data", "inspect", str(_image_folder(tmp_path / "images"))],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (EXIT_CLOSED_PIPE, "")
+
+
+def _failing_command(monkeypatch, error):
+    from v1mtl.commands import simulate_v1
+
+    def run(args):
+        raise error
+
+    monkeypatch.setattr(simulate_v1, "run", run)
+
+
+def test_an_unexpected_error_is_one_line_naming_its_type(monkeypatch, capsys, tmp_path):
+    _failing_command(monkeypatch, RuntimeError("disk\nfull \x1b[31mnow\x1b[0m"))
+    assert main(["simulate-v1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err == "v1mtl: error: RuntimeError: disk full now (run with --debug for the traceback)\n"
+
+
+@pytest.mark.parametrize(
+    "argv", [["--debug", "simulate-v1", "--out", "x"], ["simulate-v1", "--out", "x", "--debug"]]
+)
+def test_debug_shows_the_traceback(monkeypatch, argv):
+    _failing_command(monkeypatch, RuntimeError("disk full"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        main(argv)
+
+
+def test_an_input_error_stays_one_line_with_status_2(monkeypatch, capsys, tmp_path):
+    _failing_command(monkeypatch, InputError("bad\nvalue", path="a.yaml", field="seed"))
+    assert main(["--debug", "simulate-v1", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "v1mtl: error: a.yaml: field 'seed': bad value\n"

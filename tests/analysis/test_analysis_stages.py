@@ -134,7 +134,7 @@ def test_a_dedicated_flag_overrides_set_and_the_config_file(tmp_path):
     "command, setting, key",
     [
         ("reconstruction", "steps=0", "steps"),
-        ("reconstruction", "budgets=[5, -1]", "budgets"),
+        ("reconstruction", "budgets=[5, -1]", "budgets[1]"),
         ("reconstruction", "noise_stds=[]", "noise_stds"),
         ("reconstruction", "constraint=cube", "constraint"),
         ("reconstruction", "lr=fast", "lr"),

@@ -148,7 +148,7 @@ def test_a_bad_value_is_one_line_naming_its_key(tmp_path, capsys, extra, field):
         (RobustnessConfig(), "table"),
         (RobustnessConfig(source="pre-rendered"), "prerendered"),
         (RobustnessConfig(table="tiny-imagenet", space="blue"), "space"),
-        (RobustnessConfig(table="tiny-imagenet", severities=[1, 9]), "severities"),
+        (RobustnessConfig(table="tiny-imagenet", severities=[1, 9]), "severities[1]"),
         (RobustnessConfig(table="tiny-imagenet", corruptions=["rain"]), "corruptions"),
     ],
 )

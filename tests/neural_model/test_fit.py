@@ -117,3 +117,13 @@ def test_missing_dataset_is_an_error(tmp_path):
         fit_v1_model(tiny_config(), None, tmp_path / "x")
     with pytest.raises(InputError, match="freeze_core"):
         fit_v1_model(tiny_config(), tmp_path, tmp_path / "x", freeze_core=True)
+
+
+def test_a_restart_removes_what_a_killed_fit_left_half_written(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".checkpoint.pt.k1ll3d_x.tmp").write_bytes(b"half a checkpoint")
+    (out / "config.yaml").write_text("training: {lr: 2, lr: 3}\n")  # damaged too: the fit stops on it
+    with pytest.raises(InputError, match=r"config\.yaml:1:19: duplicate key 'lr'"):
+        fit_v1_model(tiny_config(), tmp_path / "dataset", out)
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml"]

@@ -8,7 +8,7 @@ settings (``v1mtl.analysis.settings``). This module imports no torch, so the com
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from v1mtl.analysis.settings import (
     CONSTRAINTS,
@@ -18,7 +18,17 @@ from v1mtl.analysis.settings import (
     ReconstructionSettings,
     SaliencySettings,
 )
+from v1mtl.common.config import check_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import (
+    BatchSize,
+    NonNegativeFloat,
+    OpenFraction,
+    PositiveFloat,
+    Range,
+    Resamples,
+    Seed,
+)
 from v1mtl.common.stats import DEFAULT_N_BOOT
 
 _OPTIMIZER = ReconstructionSettings()
@@ -52,26 +62,21 @@ class AnalysisStageConfig:
 
     images: str = "builtin"
     layer: str = ""
-    n_images: int = 16
-    size: int | None = None
-    batch_size: int = 32
-    n_boot: int = DEFAULT_N_BOOT
-    seed: int = 0
-    steps: int = _OPTIMIZER.steps
-    lr: float = _OPTIMIZER.lr
-    blur_sigma: float = _OPTIMIZER.blur_sigma
+    n_images: Annotated[int, Range(1, 100_000)] = 16
+    size: Annotated[int, Range(8, 1024)] | None = None
+    batch_size: BatchSize = 32
+    n_boot: Resamples = DEFAULT_N_BOOT
+    seed: Seed = 0
+    steps: Annotated[int, Range(1, 1_000_000)] = _OPTIMIZER.steps
+    lr: PositiveFloat = _OPTIMIZER.lr
+    blur_sigma: NonNegativeFloat = _OPTIMIZER.blur_sigma
     constraint: Literal["sphere", "ball"] = "sphere"
-    recon_seed: int = _OPTIMIZER.seed
+    recon_seed: Seed = _OPTIMIZER.seed
 
     def validate(self) -> AnalysisStageConfig:
-        """Check the shared settings; a bad one raises an ``InputError`` naming its key."""
-        require(self.n_images >= 1, "n_images", f"must be at least 1, got {self.n_images}")
-        require(self.size is None or self.size >= 1, "size", f"must be at least 1, got {self.size}")
-        require(self.batch_size >= 1, "batch_size", f"must be at least 1, got {self.batch_size}")
-        require(self.n_boot >= 1, "n_boot", f"must be at least 1, got {self.n_boot}")
-        require(self.steps >= 1, "steps", f"must be at least 1, got {self.steps}")
-        require(self.lr > 0, "lr", f"must be positive, got {self.lr}")
-        require(self.blur_sigma >= 0, "blur_sigma", f"must be >= 0, got {self.blur_sigma}")
+        """Check the settings' types and ranges (the schema's) and the constraint; a bad one raises an
+        ``InputError`` naming its key."""
+        check_config(self)
         require(
             self.constraint in CONSTRAINTS,
             "constraint",
@@ -102,22 +107,14 @@ class ReconstructionConfig(AnalysisStageConfig):
         noise_stds: std of the Gaussian noise added to the clean images, [0, 1] pixel units.
     """
 
-    budgets: list[float] = field(default_factory=lambda: list(_SWEEP.budgets))
-    noise_stds: list[float] = field(default_factory=lambda: list(_SWEEP.noise_stds))
+    budgets: list[PositiveFloat] = field(default_factory=lambda: list(_SWEEP.budgets))
+    noise_stds: list[NonNegativeFloat] = field(default_factory=lambda: list(_SWEEP.noise_stds))
 
     def validate(self) -> ReconstructionConfig:
         """Check every setting; a bad one raises an ``InputError`` naming its key."""
         super().validate()
-        require(
-            bool(self.budgets) and all(b > 0 for b in self.budgets),
-            "budgets",
-            f"must be positive and not empty, got {self.budgets}",
-        )
-        require(
-            bool(self.noise_stds) and all(s >= 0 for s in self.noise_stds),
-            "noise_stds",
-            f"must be >= 0 and not empty, got {self.noise_stds}",
-        )
+        require(bool(self.budgets), "budgets", "must not be empty")
+        require(bool(self.noise_stds), "noise_stds", "must not be empty")
         return self
 
 
@@ -145,9 +142,9 @@ class SaliencyConfig(AnalysisStageConfig):
     methods: list[Literal["jacobian", "reconstruction"]] = field(
         default_factory=lambda: list(_SCORING.methods)
     )
-    n_probes: int = _SCORING.n_probes
-    budget: float = _SCORING.budget
-    top_fraction: float = _SCORING.top_fraction
+    n_probes: Annotated[int, Range(1, 10_000)] = _SCORING.n_probes
+    budget: PositiveFloat = _SCORING.budget
+    top_fraction: OpenFraction = _SCORING.top_fraction
 
     def validate(self) -> SaliencyConfig:
         """Check every setting; a bad one raises an ``InputError`` naming its key."""
@@ -162,7 +159,4 @@ class SaliencyConfig(AnalysisStageConfig):
             "methods",
             f"must be a non-empty list of {SENSITIVITY_METHODS}, got {self.methods}",
         )
-        require(self.n_probes >= 1, "n_probes", f"must be at least 1, got {self.n_probes}")
-        require(self.budget > 0, "budget", f"must be positive, got {self.budget}")
-        require(0 < self.top_fraction < 1, "top_fraction", f"must be in (0, 1), got {self.top_fraction}")
         return self

@@ -1,6 +1,9 @@
 """Crash-safe writes: every file is written to a temporary sibling, flushed, then renamed into place.
 
-A killed process therefore leaves either the old file or the new one, never half of one.
+A killed process therefore leaves either the old file or the new one, never half of one. What it does leave
+is the temporary: ``.NAME.XXXXXXXX.tmp`` (a file) or ``.NAME.XXXXXXXX.partial`` (a folder), with
+``XXXXXXXX`` the 8 random characters of ``tempfile``. ``remove_stale_temporaries`` removes those of a folder
+when the run that owns it starts again.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -58,6 +62,36 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# The names ``tempfile.mkstemp``/``mkdtemp`` give with the prefix and suffixes above (``tempfile`` draws
+# 8 characters from a-z, 0-9 and "_"); nothing else in a folder matches.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.(tmp|partial)")
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporaries that killed writers left in ``folder``; return what was removed.
+
+    Call it only where no other process can be writing into ``folder``: at the start of the run that owns
+    it (a training run folder, a V1 model fit), before it writes anything. Symbolic links and entries whose
+    kind does not match their suffix are left alone.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for entry in sorted(folder.iterdir()):
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or entry.is_symlink():
+            continue
+        if match.group(1) == "tmp" and entry.is_file():
+            entry.unlink()
+        elif match.group(1) == "partial" and entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            continue
+        removed.append(entry)
+    return removed
 
 
 def _umask() -> int:

@@ -9,9 +9,18 @@ onto the previous one key by key (nested mappings merge; other values replace):
 4. ``--set dotted.key=value`` overrides, each value parsed as a YAML scalar (``--set model.width=16``,
    ``--set data.augment=false``, ``--set neural.targets=null``).
 
-Every layer is checked against the schema before it is merged, so an unknown key or a wrong type raises an
-``InputError`` that names the layer (file path, or ``--set``) and the dotted key (``schedule.patience``).
-``--print-config`` prints the result as YAML (``config_yaml``) and exits before the command runs.
+Every layer is checked against the schema before it is merged, so an unknown key, a wrong type or a value
+outside the field's range (``v1mtl.common.ranges``: ``Annotated[float, Range(...)]`` in the schema; every
+float must be finite) raises a one-line ``InputError`` that names the layer (file path, or ``--set``) and the
+dotted key from the top of the command's config (``schedule.patience``; ``train.schedule.patience`` in a
+study). Values in messages are shortened to ``SHOWN_CHARS`` characters. ``--print-config`` prints the result
+as YAML (``config_yaml``) and exits before the command runs.
+
+YAML is read as UTF-8 (a leading byte-order mark is allowed) and refused, with a one-line
+``file:line:column: problem`` error, when it is not valid YAML, repeats a key in a mapping, uses more than
+``MAX_ALIASES`` aliases, nests deeper than ``MAX_DEPTH`` levels or expands (through aliases) to more than
+``MAX_NODES`` values, or when the file is larger than ``MAX_FILE_BYTES``: a config is small, so these limits
+only stop alias bombs and runaway files from costing unbounded time and memory.
 
 Supported annotations: ``int``, ``float``, ``str``, ``bool``, ``Optional[X]`` / ``X | None``,
 ``Literal[...]``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]`` and nested dataclasses (also as list
@@ -23,23 +32,35 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import math
+import reprlib
 import types
 import typing
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar, Union
+from typing import Annotated, Any, Literal, NoReturn, TypeVar, Union
 
 import yaml
 
 from v1mtl.common.atomic import write_text
 from v1mtl.common.cli_help import set_example
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import Range
 
 T = TypeVar("T")
 
 PRESET_PACKAGE = "v1mtl"
 PRESET_FOLDER = "presets"
+
+# Limits of a YAML config (file or --set value); a study config with steps uses a few dozen nodes.
+MAX_FILE_BYTES = 1 << 20
+MAX_ALIASES = 50
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+# values and keys in messages are cut to this many characters
+SHOWN_CHARS = 80
 
 
 def available_presets(prefix: str | None = None) -> list[str]:
@@ -86,11 +107,13 @@ def load_config(
     layers: list[tuple[str, Any]] = []
     if preset is not None:
         p = preset_path(preset)
-        layers.append((str(p), _read_yaml(p)))
+        layers.append((str(p), read_yaml(p)))
     if path is not None:
-        layers.append((str(path), _read_yaml(Path(path))))
+        layers.append((str(path), read_yaml(path)))
     for item in overrides:
-        layers.append(("--set", _parse_override(item)))
+        key, value = _parse_override(item)
+        _check_set_key(schema, key)
+        layers.append(("--set", _nest(key, value)))
     for key, value in (flags or {}).items():
         if value is not None:
             layers.append((f"--{key.rsplit('.', 1)[-1].replace('_', '-')}", _nest(key, value)))
@@ -106,6 +129,17 @@ def config_from_dict(schema: type[T], data: Mapping[str, Any], *, source: str = 
     """Validate a plain mapping against ``schema`` and build the dataclass (missing keys take defaults)."""
     _check(schema, data, source, "")
     return _build(schema, data, source, "")
+
+
+def check_config(cfg: Any, *, source: str = "config", prefix: str = "") -> None:
+    """Check a config built in Python against its schema's types and ranges, as the loader checks a layer.
+
+    ``prefix`` is the config's own dotted key in a larger one (``"train."``), so errors name the full key.
+
+    Raises:
+        InputError: naming ``source`` and the dotted key of the first value out of type or range.
+    """
+    _check(type(cfg), config_to_dict(cfg), source, prefix.rstrip("."))
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
@@ -214,31 +248,190 @@ def config_from_args(
 # reading
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping in the YAML file ``path`` ({} for an empty file), read within the module's limits.
+
+    Raises:
+        InputError: one line naming the file (and ``line:column`` where there is one) when it is missing,
+            unreadable, too large, not UTF-8, not valid YAML, over a limit, or not a mapping at the top.
+    """
+    path = Path(path)
     if not path.is_file():
         raise InputError("config file not found", path=path)
     try:
-        data = yaml.safe_load(path.read_text())
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"larger than {MAX_FILE_BYTES} bytes; a config is a small text file", path=path)
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read it: {err.strerror or err}", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start}); save it as UTF-8", path=path
+        ) from None
+    try:
+        data = _load_yaml(text)
     except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", path=path) from err
+        where, problem = _yaml_problem(err)
+        raise InputError(problem, path=f"{path}:{where}" if where else path) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(f"the top level must be a mapping of keys, got {type(data).__name__}", path=path)
+        raise InputError(f"the top level must be a mapping of keys, got {_show(data)}", path=path)
     return data
 
 
-def _parse_override(item: str) -> dict[str, Any]:
-    """``"a.b=3"`` -> ``{"a": {"b": 3}}``."""
+def _parse_override(item: str) -> tuple[str, Any]:
+    """``"a.b=3"`` -> ``("a.b", 3)``."""
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise InputError(f"expected dotted.key=value, got '{item}'", path="--set")
+        raise InputError(f"expected dotted.key=value, got {_repr(item)}", path="--set")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = _load_yaml(raw) if raw.strip() else None
     except yaml.YAMLError as err:
-        raise InputError(f"value is not valid YAML: {err}", path="--set", field=key) from err
-    return _nest(key, value)
+        where, problem = _yaml_problem(err)
+        at = f" at column {where.partition(':')[2]}" if where else ""
+        raise InputError(f"bad YAML value{at}: {problem}", path="--set", field=_clip(key)) from None
+    return key, value
+
+
+def _check_set_key(schema: type, dotted: str) -> None:
+    """Refuse a ``--set`` key that leaves the schema, naming the whole key as written (``counts.test``, not
+    the ``counts`` where it leaves); below a mapping or value field ``_check`` judges the rest."""
+    tp: Any = schema
+    for part in dotted.split("."):
+        if not dataclasses.is_dataclass(tp):
+            return
+        hints = _hints(tp)
+        if part not in hints:
+            known = ", ".join(f.name for f in dataclasses.fields(tp))
+            raise InputError(
+                f"unknown key {_repr(part)} (known here: {known})", path="--set", field=_clip(dotted)
+            )
+        tp = hints[part]
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys, many aliases and deep nesting while it composes,
+    before any expansion or Python recursion can cost more than the text itself."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases", mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *defaults' merges keys that the mapping's own keys may override
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # an unhashable key: PyYAML's own construct_mapping refuses it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_repr(key)}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as err:  # int() of a 5000-digit number, a date such as 2001-02-30
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this {tag}: {_clip(str(err))}", node.start_mark
+            ) from None
+
+
+def _load_yaml(text: str) -> Any:
+    """The YAML document ``text`` as Python values; ``yaml.YAMLError`` when it breaks a rule or a limit."""
+    loader = _ConfigLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size, _ = _expanded_shape(node, {})
+        if size > MAX_NODES:
+            raise yaml.composer.ComposerError(None, None, f"expands to more than {MAX_NODES} values", None)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+_IN_PROGRESS = (-1, -1)
+
+
+def _expanded_shape(node: yaml.Node, known: dict[int, tuple[int, int]], level: int = 1) -> tuple[int, int]:
+    """(values, height) of ``node`` at nesting ``level`` with every alias expanded (values capped just
+    above ``MAX_NODES``). ``known`` memoizes shared (aliased) nodes, so this costs one visit per node of the
+    text however large the expansion is, and it never descends below ``MAX_DEPTH``.
+
+    Raises:
+        yaml.composer.ComposerError: the expansion nests deeper than ``MAX_DEPTH``, or an alias is inside
+            the node it refers to.
+    """
+    too_deep = f"nested deeper than {MAX_DEPTH} levels through aliases"
+    if level > MAX_DEPTH:
+        raise yaml.composer.ComposerError(None, None, too_deep, node.start_mark)
+    shape = known.get(id(node))
+    if shape == _IN_PROGRESS:
+        raise yaml.composer.ComposerError(
+            None, None, "an alias refers to a node that contains it", node.start_mark
+        )
+    if shape is None:
+        known[id(node)] = _IN_PROGRESS
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = []
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = _expanded_shape(child, known, level + 1)
+            size = min(size + child_size, MAX_NODES + 1)
+            height = max(height, child_height)
+        shape = known[id(node)] = (size, height + 1)
+    if level + shape[1] - 1 > MAX_DEPTH:  # a shared node met again, deeper than before
+        raise yaml.composer.ComposerError(None, None, too_deep, node.start_mark)
+    return shape
+
+
+def _yaml_problem(err: yaml.YAMLError) -> tuple[str, str]:
+    """``("line:column", problem)`` of a PyYAML error, in one line (the position is "" when unknown)."""
+    if isinstance(err, yaml.reader.ReaderError):
+        code = ord(err.character) if isinstance(err.character, str) else err.character
+        return "", f"character #x{code:04x} at position {err.position} is not allowed in YAML"
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return "", _clip(" ".join(str(err).split()), 200)
+    mark = err.problem_mark or err.context_mark
+    problem = err.problem or err.context or "not valid YAML"
+    if err.problem and err.context:
+        problem = f"{err.problem} ({err.context})"
+    where = f"{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+    return where, _clip(" ".join(problem.split()), 200)
 
 
 def _nest(dotted: str, value: Any) -> dict[str, Any]:
@@ -262,8 +455,10 @@ def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
 # checking against a schema
 
 
+@functools.cache
 def _hints(schema: type) -> dict[str, Any]:
-    return typing.get_type_hints(schema)
+    # include_extras keeps the Range of an Annotated field
+    return typing.get_type_hints(schema, include_extras=True)
 
 
 def _join(prefix: str, key: str) -> str:
@@ -276,7 +471,7 @@ def _check(schema: type, data: Any, source: str, prefix: str) -> None:
         raise InputError(f"expected a mapping of keys, got {_show(data)}", path=source, field=prefix or None)
     hints = _hints(schema)
     for key, value in data.items():
-        dotted = _join(prefix, str(key))
+        dotted = _join(prefix, _repr(key) if not isinstance(key, str) else _clip(key))
         if key not in hints:
             known = ", ".join(f.name for f in dataclasses.fields(schema))
             raise InputError(f"unknown key (known here: {known})", path=source, field=dotted)
@@ -287,6 +482,12 @@ def _coerce(tp: Any, value: Any, source: str, dotted: str) -> Any:
     """Check ``value`` against the annotation ``tp``; return it in the field's Python type."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if origin is Annotated:
+        value = _coerce(args[0], value, source, dotted)
+        for bound in tp.__metadata__:
+            if isinstance(bound, Range) and not bound.contains(value):
+                raise InputError(f"must be {bound}, got {_repr(value)}", path=source, field=dotted)
+        return value
     if dataclasses.is_dataclass(tp):
         _check(tp, value, source, dotted)
         return _build(tp, value, source, dotted)
@@ -298,9 +499,13 @@ def _coerce(tp: Any, value: Any, source: str, dotted: str) -> Any:
             try:
                 return _coerce(option, value, source, dotted)
             except InputError as err:
-                errors.append(err)
+                errors.append((option, err))
+        # the option of the value's own type says why it does not fit (its range), not that it is no str
+        own = [err for option, err in errors if _same_kind(option, value)]
+        if len(own) == 1:
+            raise own[0]
         if len(errors) == 1:
-            raise errors[0]
+            raise errors[0][1]
         raise InputError(f"expected {_describe(tp)}, got {_show(value)}", path=source, field=dotted)
     if origin is Literal:
         if not any(a == value and type(a) is type(value) for a in args):
@@ -344,13 +549,11 @@ def _coerce_scalar(tp: Any, value: Any, source: str, dotted: str) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
+        number = _as_float(value)
+        if number is not None:
+            if not math.isfinite(number):
+                raise InputError(f"must be a finite number, got {_show(value)}", path=source, field=dotted)
+            return number
     elif tp is str:
         if isinstance(value, str):
             return value
@@ -406,8 +609,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _same_kind(tp: Any, value: Any) -> bool:
+    """Whether ``value`` has the scalar type of the annotation ``tp``, whatever its range."""
+    if typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return tp in (int, str, bool) and type(value) is tp
+
+
+def _as_float(value: Any) -> float | None:
+    """``value`` as a float (infinite when too large), or None when it is no number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return math.inf
+    except ValueError:
+        return None
+
+
 def _describe(tp: Any) -> str:
     origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _describe(typing.get_args(tp)[0])
     if origin in (Union, types.UnionType):
         return " or ".join(_describe(a) for a in typing.get_args(tp))
     if tp is type(None):
@@ -415,5 +641,24 @@ def _describe(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+# A repr that stops early: a huge or alias-expanded value costs no more to show than its first items.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 2, 4, 4, 4, 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = SHOWN_CHARS
+
+
 def _show(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"
+    """The type and the (shortened) repr of ``value``, for an error message."""
+    return _clip(f"{type(value).__name__} {_repr(value)}")
+
+
+def _repr(value: Any) -> str:
+    """The shortened repr of ``value``."""
+    try:
+        return _clip(_REPR.repr(value))
+    except ValueError:  # an int with more digits than Python converts to text (sys.get_int_max_str_digits)
+        return f"<{type(value).__name__} too large to show>"
+
+
+def _clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

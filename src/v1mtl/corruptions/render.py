@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from v1mtl import __version__
 from v1mtl.common.atomic import write_bytes, write_json, write_text
 from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import BatchSize, Range, Seed
 
 COMPLETE_MARKER = ".complete"
 CONFIG_NAME = "corrupt_config.json"
@@ -48,10 +49,10 @@ class RenderConfig:
 
     table: Literal["tiny-imagenet", "imagenet", "cifar"] = "tiny-imagenet"
     corruptions: list[str] = field(default_factory=lambda: ["common"])
-    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    severities: list[Annotated[int, Range(1, 5)]] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     jpeg_roundtrip: bool = False
-    seed: int = 0
-    batch_size: int = 128
+    seed: Seed = 0
+    batch_size: BatchSize = 128
 
 
 def resolve_corruptions(requested: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ import numpy as np
 from v1mtl.common.atomic import write_bytes, write_json
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import Resamples, Seed
 from v1mtl.common.stats import DEFAULT_N_BOOT, bootstrap_spearman
 from v1mtl.common.tables import write_csv
 from v1mtl.evaluate.records import write_protocol
@@ -49,8 +50,8 @@ class BrainRobustnessConfig:
     """
 
     metric: PredictivityMetric = "corr_to_average"
-    n_boot: int = DEFAULT_N_BOOT
-    seed: int = 0
+    n_boot: Resamples = DEFAULT_N_BOOT
+    seed: Seed = 0
 
 
 def mean_corruption_accuracy(csv_paths: Sequence[str | Path]) -> dict[str, dict[str, float]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from v1mtl.common.config import config_to_dict
+from v1mtl.common.ranges import Epochs, Seed
 from v1mtl.evaluate import predictivity
 from v1mtl.evaluate.predictivity_plots import layer_sweep
 from v1mtl.evaluate.records import write_protocol
@@ -38,8 +39,8 @@ class PredictivityConfig:
 
     layers: list[str] = field(default_factory=list)
     readout: Literal["gaussian", "ridge"] = "gaussian"
-    max_epochs: int | None = None
-    seed: int | None = None
+    max_epochs: Epochs | None = None
+    seed: Seed | None = None
 
 
 def run_predictivity_stage(

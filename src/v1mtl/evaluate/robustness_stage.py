@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import BatchSize, NonNegativeFloat, PositiveInt, Range, Seed
 from v1mtl.corruptions import names
 from v1mtl.data.images import TinyImageNetC, load_classification
 from v1mtl.evaluate import corrupted_sources as cs
@@ -52,15 +53,15 @@ class RobustnessConfig:
     source: Literal["on-the-fly", "pre-rendered", "gaussian-sweep"] | None = None
     table: Literal["tiny-imagenet", "imagenet", "cifar"] | None = None
     corruptions: list[str] = field(default_factory=lambda: ["common"])
-    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
-    stds: list[float] | None = None
+    severities: list[Annotated[int, Range(1, 5)]] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    stds: list[NonNegativeFloat] | None = None
     prerendered: str | None = None
     data: str | None = None
     space: Literal["rgb", "gray"] = "rgb"
     jpeg_roundtrip: bool = False
-    limit: int | None = None
-    seed: int = 0
-    batch_size: int = 256
+    limit: PositiveInt | None = None
+    seed: Seed = 0
+    batch_size: BatchSize = 256
 
 
 def run_robustness_stage(

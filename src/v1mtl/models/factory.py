@@ -13,10 +13,14 @@ The width multiplier scales every convolution of the trunk AND the head's hidden
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 from torch import nn
 
+from v1mtl.common.config import check_config
+from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import NonNegativeFloat, PositiveFloat, PositiveInt, Range
 from v1mtl.models.heads import HEAD_INITS, ConvHead, DenseHead
 from v1mtl.models.multitask import MultiTaskNet
 from v1mtl.models.readouts import READOUT_KINDS, READOUT_OUTPUTS, SessionReadouts
@@ -52,50 +56,40 @@ class ModelConfig:
 
     arch: str = "vgg19"
     batch_norm: bool = True
-    width: float = 1.0
-    shared_layer: str | int = "relu3_1"
+    # 16 x VGG's widths (8192 channels) is already far beyond any GPU's memory
+    width: Annotated[float, Range(0, 16, low_open=True)] = 1.0
+    shared_layer: str | PositiveInt = "relu3_1"
     head: str = "conv"
-    hidden: int = 4096
-    dropout: float = 0.5
+    hidden: Annotated[int, Range(1, 65536)] = 4096
+    dropout: Annotated[float, Range(0, 1, high_open=True)] = 0.5
     head_init: str = "torchvision"
     readout: str = "gaussian"
     readout_output: str = "elu"
-    init_mu_range: float = 0.3
-    init_sigma_range: float = 0.6
-    gamma_readout: float = 0.5
+    init_mu_range: Annotated[float, Range(0, 1, low_open=True)] = 0.3
+    init_sigma_range: PositiveFloat = 0.6
+    gamma_readout: NonNegativeFloat = 0.5
     elu_offset: float = -1.0
     readout_bias: bool = True
 
-    def validate(self) -> ModelConfig:
-        """Raise ``ValueError`` naming the field when a value is out of range. Returns ``self``."""
-        if self.arch not in ARCH_CFG:
-            raise ValueError(f"model.arch: unknown {self.arch!r}; expected one of {sorted(ARCH_CFG)}")
-        if self.head not in HEADS:
-            raise ValueError(f"model.head: unknown {self.head!r}; expected one of {list(HEADS)}")
-        if self.head_init not in HEAD_INITS:
-            raise ValueError(
-                f"model.head_init: unknown {self.head_init!r}; expected one of {list(HEAD_INITS)}"
-            )
-        if self.readout not in READOUT_KINDS:
-            raise ValueError(
-                f"model.readout: unknown {self.readout!r}; expected one of {list(READOUT_KINDS)}"
-            )
-        if self.readout_output not in READOUT_OUTPUTS:
-            raise ValueError(
-                f"model.readout_output: unknown {self.readout_output!r}; expected one of {list(READOUT_OUTPUTS)}"
-            )
-        if self.width <= 0:
-            raise ValueError(f"model.width: must be positive, got {self.width}")
-        if not 0 < self.init_mu_range <= 1:
-            raise ValueError(f"model.init_mu_range: must be in (0, 1], got {self.init_mu_range}")
-        if self.init_sigma_range <= 0:
-            raise ValueError(f"model.init_sigma_range: must be positive, got {self.init_sigma_range}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"model.dropout: must be in [0, 1), got {self.dropout}")
+    def validate(self, source: str = "config", prefix: str = "model.") -> ModelConfig:
+        """Raise ``InputError`` (a ``ValueError``) naming the key (``prefix`` + field) of a value out of
+        range or unknown. Returns ``self``."""
+        check_config(self, source=source, prefix=prefix)
+        for key, value, known in (
+            ("arch", self.arch, sorted(ARCH_CFG)),
+            ("head", self.head, list(HEADS)),
+            ("head_init", self.head_init, list(HEAD_INITS)),
+            ("readout", self.readout, list(READOUT_KINDS)),
+            ("readout_output", self.readout_output, list(READOUT_OUTPUTS)),
+        ):
+            if value not in known:
+                raise InputError(
+                    f"unknown {value!r}; expected one of {known}", path=source, field=prefix + key
+                )
         try:
             shared_layer_index(self.arch, self.batch_norm, self.shared_layer)
         except ValueError as err:
-            raise ValueError(f"model.shared_layer: {err}") from None
+            raise InputError(str(err), path=source, field=f"{prefix}shared_layer") from None
         return self
 
 

@@ -31,16 +31,28 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 import yaml
 from tqdm import tqdm
 
-from v1mtl.common.atomic import write_json, write_text
-from v1mtl.common.config import config_to_dict, load_config, save_config
+from v1mtl.common.atomic import remove_stale_temporaries, write_json, write_text
+from v1mtl.common.config import check_config, config_to_dict, load_config, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.common.progress import bar_disabled
+from v1mtl.common.ranges import (
+    BatchSize,
+    Epochs,
+    NonNegativeFloat,
+    NonNegativeInt,
+    OpenFraction,
+    PixelValue,
+    PositiveFloat,
+    PositiveInt,
+    Range,
+    Seed,
+)
 from v1mtl.fitting import EarlyStopping, MetricsLog, RestoreBestLoop, load_checkpoint, save_checkpoint
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
@@ -67,15 +79,16 @@ class FitDataConfig:
 
     path: str | None = None
     format: str | None = None
-    crop: int = 0
-    subsample: int = 1
-    scale: float = 1.0
-    mean: float | None = None
-    std: float | None = None
-    batch_size: int = 128
-    test_batch_size: int = 64
-    train_fraction: float = 0.8
-    split_seed: int = 1000
+    crop: Annotated[int, Range(0, 4096)] = 0
+    subsample: Annotated[int, Range(1, 64)] = 1
+    # upsampling more than 4x only multiplies the memory of the same information
+    scale: Annotated[float, Range(0, 4, low_open=True)] = 1.0
+    mean: PixelValue | None = None
+    std: Annotated[float, Range(0, 1, low_open=True)] | None = None
+    batch_size: BatchSize = 128
+    test_batch_size: BatchSize = 64
+    train_fraction: OpenFraction = 0.8
+    split_seed: Seed = 1000
 
 
 @dataclass
@@ -91,16 +104,16 @@ class FitTrainingConfig:
             plain summed Poisson loss.
     """
 
-    lr: float = 5e-4
-    weight_decay: float = 5e-4
-    max_epochs: int = 150
-    patience: int = 5
-    threshold: float = 1e-6
-    rounds: int = 5
-    lr_decay: float = 0.5
-    lr_patience: int = 5
-    lr_threshold: float = 1e-6
-    min_lr: float = 1e-4
+    lr: PositiveFloat = 5e-4
+    weight_decay: NonNegativeFloat = 5e-4
+    max_epochs: Epochs = 150
+    patience: NonNegativeInt = 5
+    threshold: NonNegativeFloat = 1e-6
+    rounds: PositiveInt = 5
+    lr_decay: OpenFraction = 0.5
+    lr_patience: NonNegativeInt = 5
+    lr_threshold: NonNegativeFloat = 1e-6
+    min_lr: NonNegativeFloat = 1e-4
     scale_loss: bool = True
 
 
@@ -127,7 +140,7 @@ class FitNeuralConfig:
     training: FitTrainingConfig = field(default_factory=FitTrainingConfig)
     core_from: str | None = None
     freeze_core: bool = False
-    seed: int = 1000
+    seed: Seed = 1000
     device: str = "cpu"
     bf16: bool = False
     channels_last: bool = False
@@ -135,29 +148,15 @@ class FitNeuralConfig:
 
 
 def _check(cfg: FitNeuralConfig) -> None:
-    t = cfg.training
-    for name, value, low in (
-        ("training.max_epochs", t.max_epochs, 1),
-        ("training.rounds", t.rounds, 1),
-        ("data.batch_size", cfg.data.batch_size, 1),
-        ("data.test_batch_size", cfg.data.test_batch_size, 1),
-    ):
-        if value < low:
-            raise InputError(f"must be at least {low}, got {value}", field=name)
-    if t.lr <= 0:
-        raise InputError(f"must be positive, got {t.lr}", field="training.lr")
-    if not 0 < t.lr_decay < 1:
-        raise InputError(f"must be in (0, 1), got {t.lr_decay}", field="training.lr_decay")
+    """The schema's ranges (for a config built in Python), then what they cannot say."""
+    check_config(cfg)
     if cfg.device not in ("cpu", "cuda") and not cfg.device.startswith("cuda:"):
         raise InputError(f"expected cpu or cuda, got {cfg.device!r}", field="device")
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError("CUDA is not available on this machine", field="device")
     if cfg.freeze_core and cfg.core_from is None:
         raise InputError("freeze_core needs core_from", field="freeze_core")
-    try:
-        cfg.model.validate()
-    except ValueError as err:
-        raise InputError(str(err), field="model") from None
+    cfg.model.validate()
 
 
 def _resumable_view(cfg: FitNeuralConfig) -> dict[str, Any]:
@@ -338,6 +337,8 @@ def fit_v1_model(
         cfg.data.mean, cfg.data.std = core.normalization
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # what a killed run left half-written (checkpoint.pt.*.tmp); this run is the folder's only writer
+    remove_stale_temporaries(out)
     ckpt_path = out / CHECKPOINT
     state = None
     if ckpt_path.is_file():

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -42,6 +42,7 @@ from v1mtl.common.atomic import atomic_folder
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.progress import bar_disabled
+from v1mtl.common.ranges import BatchSize, ImageCount, Range, Seed
 
 CONTROLS = ("shuffled", "random")
 
@@ -66,11 +67,11 @@ class PredictTargetsConfig:
     """
 
     control: Literal["shuffled", "random"] | None = None
-    seed: int = 0
-    image_size: int = 64
-    split_seed: int = 1000
-    builtin_counts: tuple[int, int, int] | None = None
-    batch_size: int = 256
+    seed: Seed = 0
+    image_size: Annotated[int, Range(8, 1024)] = 64
+    split_seed: Seed = 1000
+    builtin_counts: tuple[ImageCount, ImageCount, ImageCount] | None = None
+    batch_size: BatchSize = 256
 
 
 class _Predictor:

@@ -8,9 +8,18 @@ that determines a simulated dataset, and is saved as ``config.yaml`` next to it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from v1mtl.common.config import check_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import NonNegativeFloat, PositiveFloat, Probability, Range, Seed
+
+# A simulation holds its stimuli (uint8 and a float64 copy), the noise-free rates (float64) and the test
+# trials (float32) in memory at once; beyond this it would end in a MemoryError after minutes of work.
+MAX_MEMORY_BYTES = 16 << 30
+# The lowest preferred spatial frequency drawn (``v1mtl.simulator.tuning.SF_BIN_EDGES_CPD[0]``); the pixel
+# grid must resolve it.
+LOWEST_SF_CPD = 0.5
 
 
 @dataclass(frozen=True)
@@ -25,10 +34,11 @@ class TuningSpec:
             so no filter aliases on a coarse grid (Nyquist is 0.5 cycles/pixel).
     """
 
-    simple_fraction: float = 0.4
-    position_sd_deg: float = 0.2
-    max_offset_deg: float = 0.5
-    max_sf_cycles_per_pixel: float = 0.35
+    simple_fraction: Probability = 0.4
+    position_sd_deg: Annotated[float, Range(0, 10)] = 0.2
+    # a tiny bound with a wide spread would redraw almost every centre, almost forever
+    max_offset_deg: Annotated[float, Range(0.01, 10)] = 0.5
+    max_sf_cycles_per_pixel: Annotated[float, Range(0, 0.5, low_open=True)] = 0.35
 
 
 @dataclass(frozen=True)
@@ -47,14 +57,15 @@ class ResponseSpec:
         pool_scale: pool envelope width relative to the neuron's envelope (geometric mean of sx, sy).
     """
 
-    mean_count_median: float = 1.0
-    mean_count_log_sd: float = 0.5
-    spont_median: float = 0.3
-    spont_log_sd: float = 0.5
-    semisat_median: float = 1.0
-    semisat_log_sd: float = 0.5
-    pool_orientations: int = 4
-    pool_scale: float = 1.5
+    mean_count_median: PositiveFloat = 1.0
+    # a log-normal with a log sd beyond 5 spans more than 4 orders of magnitude either side of its median
+    mean_count_log_sd: Annotated[float, Range(0, 5)] = 0.5
+    spont_median: NonNegativeFloat = 0.3
+    spont_log_sd: Annotated[float, Range(0, 5)] = 0.5
+    semisat_median: PositiveFloat = 1.0
+    semisat_log_sd: Annotated[float, Range(0, 5)] = 0.5
+    pool_orientations: Annotated[int, Range(1, 64)] = 4
+    pool_scale: Annotated[float, Range(0, 10, low_open=True)] = 1.5
 
 
 @dataclass(frozen=True)
@@ -76,15 +87,16 @@ class SimulationConfig:
         response: the response parameters' distributions.
     """
 
-    neurons: int = 30
-    sessions: int = 4
-    images: int = 4000
-    test_images: int = 100
-    repeats: int = 10
-    image_size: int = 64
-    seed: int = 0
-    fano: float = 1.5
-    field_of_view_deg: float = 2.0
+    neurons: Annotated[int, Range(1, 10_000)] = 30
+    sessions: Annotated[int, Range(1, 1000)] = 4
+    images: Annotated[int, Range(1, 1_000_000)] = 4000
+    test_images: Annotated[int, Range(2, 100_000)] = 100
+    repeats: Annotated[int, Range(2, 1000)] = 10
+    image_size: Annotated[int, Range(16, 512)] = 64
+    seed: Seed = 0
+    # 1 = Poisson; larger is over-dispersed (negative binomial)
+    fano: Annotated[float, Range(1, 100)] = 1.5
+    field_of_view_deg: Annotated[float, Range(0, 30, low_open=True)] = 2.0
     tuning: TuningSpec = field(default_factory=TuningSpec)
     response: ResponseSpec = field(default_factory=ResponseSpec)
 
@@ -92,17 +104,30 @@ class SimulationConfig:
     def pixels_per_degree(self) -> float:
         return self.image_size / self.field_of_view_deg
 
+    def memory_bytes(self) -> int:
+        """About the memory a simulation of this config holds at its peak (see ``MAX_MEMORY_BYTES``)."""
+        n_images = self.images + self.test_images
+        n_neurons = self.neurons * self.sessions
+        stimuli = n_images * self.image_size**2 * (1 + 8)  # uint8 and float64
+        return stimuli + n_images * n_neurons * 8 + self.test_images * self.repeats * n_neurons * 4
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def check(self) -> None:
-        """Raise ``InputError`` naming the config key when a setting is out of range."""
-        minimum = {"neurons": 1, "sessions": 1, "images": 1, "test_images": 2, "repeats": 2, "image_size": 16}
-        for name, low in minimum.items():
-            value = getattr(self, name)
-            if value < low:
-                raise InputError(f"must be at least {low}, got {value}", field=name)
-        if self.fano < 1:
-            raise InputError(f"must be >= 1 (1 = Poisson), got {self.fano}", field="fano")
-        if self.seed < 0:
-            raise InputError(f"must be non-negative, got {self.seed}", field="seed")
+    def check(self, source: str = "config", prefix: str = "") -> None:
+        """Raise ``InputError`` naming the config key (``prefix`` + key) when a setting is out of range."""
+        check_config(self, source=source, prefix=prefix)
+        if self.memory_bytes() > MAX_MEMORY_BYTES:
+            raise InputError(
+                f"the simulation would hold about {self.memory_bytes() / 2**30:.0f} GiB in memory (images, "
+                f"image_size, neurons, sessions, test_images, repeats); at most {MAX_MEMORY_BYTES >> 30} GiB",
+                path=source,
+                field=prefix.rstrip(".") or None,
+            )
+        if self.tuning.max_sf_cycles_per_pixel * self.pixels_per_degree <= LOWEST_SF_CPD:
+            raise InputError(
+                f"{self.pixels_per_degree:g} px per degree (image_size / field_of_view_deg) cannot show "
+                f"{LOWEST_SF_CPD} cycles/degree, the lowest preferred spatial frequency",
+                path=source,
+                field=f"{prefix}field_of_view_deg",
+            )

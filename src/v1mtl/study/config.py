@@ -14,6 +14,7 @@ from typing import Any, Literal
 from v1mtl.analysis import ReconstructionConfig, SaliencyConfig
 from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import BatchSize, Seed
 from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
@@ -51,8 +52,8 @@ class TargetsConfig:
     """
 
     source: Literal["model", "simulator"] = "model"
-    seed: int = 0
-    batch_size: int = 256
+    seed: Seed = 0
+    batch_size: BatchSize = 256
 
 
 @dataclass
@@ -132,7 +133,7 @@ class StudyConfig:
 
     name: str = "study"
     conditions: list[Condition] = field(default_factory=lambda: list(CONDITIONS))
-    seeds: list[int] = field(default_factory=lambda: [0])
+    seeds: list[Seed] = field(default_factory=lambda: [0])
     device: Literal["cpu", "cuda"] = "cpu"
     progress: bool = True
     v1: V1Source = field(default_factory=V1Source)
@@ -182,8 +183,17 @@ class StudyConfig:
                     )
         if len(set(self.analyses)) != len(self.analyses):
             raise InputError(f"analyses repeat: {self.analyses}", field="analyses")
+        self._check_stages()
         self.executor.validate()
         return self
+
+    def _check_stages(self) -> None:
+        """What the stages' own schemas check beyond their ranges, named by the study's keys."""
+        if self.v1.path is None:
+            self.v1.simulate.check("study", prefix="v1.simulate.")
+        self.fit.model.validate("study", prefix="fit.model.")
+        self.train.check_settings("study", prefix="train.")
+        self.train.model.validate("study", prefix="train.model.")
 
     def step_configs(self) -> list[tuple[str, StudyConfig]]:
         """``(step name, the study's config with that step's settings)`` for every step, in order; one step

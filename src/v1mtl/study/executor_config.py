@@ -6,9 +6,11 @@ The executor never enters a unit's fingerprint: a study started with one executo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from v1mtl.common.config import check_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import PositiveFloat, PositiveInt, Range
 
 EXECUTORS = ("ray", "local", "submitit")
 
@@ -34,9 +36,9 @@ class SubmititConfig:
     cluster: Literal["auto", "slurm", "local", "debug"] = "auto"
     folder: str | None = None
     partition: str | None = None
-    timeout_min: int = 24 * 60
-    mem_gb: float | None = None
-    parallel: int | None = None
+    timeout_min: PositiveInt = 24 * 60
+    mem_gb: PositiveFloat | None = None
+    parallel: PositiveInt | None = None
     slurm: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,30 +63,22 @@ class ExecutorConfig:
 
     kind: Literal["ray", "local", "submitit"] = "ray"
     address: str | None = None
-    cpus: int | None = None
-    cpus_per_unit: int = 1
-    max_retries: int = 3
+    cpus: PositiveInt | None = None
+    cpus_per_unit: PositiveInt = 1
+    # a unit that dies a hundred times will not finish on the hundred-and-first
+    max_retries: Annotated[int, Range(0, 100)] = 3
     submitit: SubmititConfig = field(default_factory=SubmititConfig)
 
     def validate(self) -> ExecutorConfig:
-        if self.cpus_per_unit < 1:
-            raise InputError(f"must be at least 1, got {self.cpus_per_unit}", field="executor.cpus_per_unit")
+        """The schema's ranges, then what they cannot say; errors name the study's key (``executor.*``)."""
+        check_config(self, source="study", prefix="executor.")
         if self.cpus is not None and self.cpus < self.cpus_per_unit:
             raise InputError(
                 f"must be at least executor.cpus_per_unit ({self.cpus_per_unit}), got {self.cpus}",
                 field="executor.cpus",
             )
-        if self.max_retries < 0:
-            raise InputError(f"must be 0 or more, got {self.max_retries}", field="executor.max_retries")
         if self.address is not None and self.kind != "ray":
             raise InputError(
                 f"an address is for executor.kind ray, not {self.kind}", field="executor.address"
-            )
-        parallel = self.submitit.parallel
-        if parallel is not None and parallel < 1:
-            raise InputError(f"must be at least 1, got {parallel}", field="executor.submitit.parallel")
-        if self.submitit.timeout_min < 1:
-            raise InputError(
-                f"must be at least 1, got {self.submitit.timeout_min}", field="executor.submitit.timeout_min"
             )
         return self

@@ -14,9 +14,24 @@ one-cycle schedule. See docs/configs.md for every key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
+from v1mtl.common.config import check_config
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import (
+    BatchSize,
+    Epochs,
+    ImageCount,
+    NonNegativeFloat,
+    NonNegativeInt,
+    OpenFraction,
+    PixelValue,
+    PositiveFloat,
+    PositiveInt,
+    Probability,
+    Range,
+    Seed,
+)
 from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD
 from v1mtl.models import ModelConfig
 
@@ -28,6 +43,8 @@ NEURAL_CONDITIONS = ("mtl", "mtl-shuffled", "mtl-random", "mtl-oracle")
 # mtl_models.py): 0.4 Baseline, 0.3 MTL-*.
 LR_FACTOR_CLASSIFICATION_ONLY = 0.4
 LR_FACTOR_MTL = 0.3
+# image sides the built-in set is rendered at (``v1mtl.data.images.make_builtin``)
+BUILTIN_SIZES = (32, 64)
 
 
 @dataclass
@@ -46,14 +63,14 @@ class DataConfig:
     """
 
     source: str = "builtin"
-    image_size: int = 64
-    split_seed: int = 1000
-    builtin_counts: list[int] = field(default_factory=lambda: [20000, 2000, 5000])
-    batch_size: int = 128
-    eval_batch_size: int = 256
+    image_size: Annotated[int, Range(8, 1024)] = 64
+    split_seed: Seed = 1000
+    builtin_counts: list[ImageCount] = field(default_factory=lambda: [20000, 2000, 5000])
+    batch_size: BatchSize = 128
+    eval_batch_size: BatchSize = 256
     augment: bool = True
-    mean: float = TIN_GRAY_MEAN
-    std: float = TIN_GRAY_STD
+    mean: PixelValue = TIN_GRAY_MEAN
+    std: Annotated[float, Range(0, 1, low_open=True)] = TIN_GRAY_STD
 
 
 @dataclass
@@ -79,14 +96,17 @@ class NeuralConfig:
     """
 
     targets: str | None = None
-    ratio: float = 1.0
+    # above 100 neural batches per classification batch an epoch never ends in practice
+    ratio: Annotated[float, Range(0, 100, low_open=True)] = 1.0
     loss: Literal["mse", "poisson"] = "mse"
-    batch_size: int = 128
+    batch_size: BatchSize = 128
     weighting: Literal["learned", "learned-neural", "fixed"] = "learned"
-    fixed_weights: dict[str, float] = field(default_factory=lambda: {"classification": 1.0, "neural": 1.0})
+    fixed_weights: dict[str, NonNegativeFloat] = field(
+        default_factory=lambda: {"classification": 1.0, "neural": 1.0}
+    )
     target_scaling: Literal["none", "standardize"] = "none"
-    train_fraction: float = 0.8
-    split_seed: int = 1000
+    train_fraction: OpenFraction = 0.8
+    split_seed: Seed = 1000
 
 
 @dataclass
@@ -102,9 +122,10 @@ class OptimizerConfig:
     """
 
     name: Literal["sgd", "adamw"] = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.75
-    weight_decay: float = 5e-4
+    lr: PositiveFloat = 0.1
+    # momentum 1 or more never forgets a gradient: the steps grow without bound
+    momentum: Annotated[float, Range(0, 1, high_open=True)] = 0.75
+    weight_decay: NonNegativeFloat = 5e-4
 
 
 @dataclass
@@ -136,15 +157,15 @@ class ScheduleConfig:
     """
 
     kind: Literal["plateau", "onecycle"] = "plateau"
-    warmup_fraction: float = 0.3
-    max_epochs: int = 400
-    lr_factor: float | None = None
-    lr_patience: int = 5
-    lr_threshold: float = 1e-4
-    min_lr: float = 1e-4
-    patience: int = 5
-    threshold: float = 1e-6
-    restore_rounds: int = 5
+    warmup_fraction: OpenFraction = 0.3
+    max_epochs: Epochs = 400
+    lr_factor: OpenFraction | None = None
+    lr_patience: NonNegativeInt = 5
+    lr_threshold: NonNegativeFloat = 1e-4
+    min_lr: NonNegativeFloat = 1e-4
+    patience: NonNegativeInt = 5
+    threshold: NonNegativeFloat = 1e-6
+    restore_rounds: PositiveInt = 5
 
 
 @dataclass
@@ -165,8 +186,8 @@ class NoiseConfig:
             selection, as the reference does for its in-domain validation set.
     """
 
-    stds: list[float] = field(default_factory=lambda: [0.08, 0.12, 0.18, 0.26, 0.38])
-    probs: list[float] = field(default_factory=lambda: [0.1, 0.1, 0.1, 0.1, 0.1])
+    stds: list[PositiveFloat] = field(default_factory=lambda: [0.08, 0.12, 0.18, 0.26, 0.38])
+    probs: list[Probability] = field(default_factory=lambda: [0.1, 0.1, 0.1, 0.1, 0.1])
     space: Literal["rgb", "gray"] = "rgb"
     validation: bool = True
 
@@ -215,7 +236,7 @@ class TrainConfig:
     """
 
     condition: Condition = "baseline"
-    seed: int = 1000
+    seed: Seed = 1000
     device: Literal["cpu", "cuda"] = "cpu"
     bf16: bool = False
     channels_last: bool = False
@@ -239,69 +260,66 @@ class TrainConfig:
             return self.schedule.lr_factor
         return LR_FACTOR_MTL if self.uses_neural else LR_FACTOR_CLASSIFICATION_ONLY
 
-    def validate(self, source: str = "config") -> TrainConfig:
-        """Check values the schema's types cannot; raise ``InputError`` naming the key. Returns ``self``."""
+    def validate(self, source: str = "config", prefix: str = "") -> TrainConfig:
+        """Check the ranges of the schema and what they cannot say; raise ``InputError`` naming the key
+        (``prefix`` + key: ``"train."`` in a study). Returns ``self``."""
+        check_config(self, source=source, prefix=prefix)
+        self.check_settings(source, prefix)
+        self._check_condition(source, prefix)
+        self.model.validate(source, prefix=f"{prefix}model.")
+        return self
+
+    def check_settings(self, source: str = "config", prefix: str = "") -> None:
+        """Keys that depend on one another, whatever the condition (a study sets the condition per run)."""
         checks = [
-            ("data.image_size", self.data.image_size >= 8, "must be at least 8"),
-            ("data.batch_size", self.data.batch_size >= 1, "must be positive"),
-            ("data.eval_batch_size", self.data.eval_batch_size >= 1, "must be positive"),
-            ("data.std", self.data.std > 0, "must be positive"),
+            (
+                "data.image_size",
+                self.data.source != "builtin" or self.data.image_size in BUILTIN_SIZES,
+                f"the built-in set comes in {' or '.join(map(str, BUILTIN_SIZES))} px, not {self.data.image_size}",
+            ),
             ("data.builtin_counts", len(self.data.builtin_counts) == 3, "must be [train, val, test]"),
-            ("neural.ratio", self.neural.ratio > 0, "must be positive"),
-            ("neural.batch_size", self.neural.batch_size >= 1, "must be positive"),
-            ("neural.train_fraction", 0 < self.neural.train_fraction < 1, "must be in (0, 1)"),
             (
                 "neural.fixed_weights",
                 set(self.neural.fixed_weights) == {"classification", "neural"},
                 "needs exactly the keys 'classification' and 'neural'",
             ),
-            ("optimizer.lr", self.optimizer.lr > 0, "must be positive"),
-            ("schedule.max_epochs", self.schedule.max_epochs >= 1, "must be at least 1"),
-            ("schedule.restore_rounds", self.schedule.restore_rounds >= 1, "must be at least 1"),
-            ("schedule.patience", self.schedule.patience >= 0, "must be >= 0"),
-            ("schedule.warmup_fraction", 0 < self.schedule.warmup_fraction < 1, "must be in (0, 1)"),
             ("noise.probs", len(self.noise.probs) == len(self.noise.stds), "needs one probability per std"),
-            (
-                "noise.probs",
-                all(p >= 0 for p in self.noise.probs) and sum(self.noise.probs) <= 1 + 1e-9,
-                "must be >= 0 and sum to at most 1 (the rest is clean)",
-            ),
-            ("noise.stds", all(s > 0 for s in self.noise.stds), "must be positive"),
+            ("noise.probs", sum(self.noise.probs) <= 1 + 1e-9, "must sum to at most 1 (the rest is clean)"),
         ]
-        if self.schedule.lr_factor is not None:
-            checks.append(("schedule.lr_factor", 0 < self.schedule.lr_factor < 1, "must be in (0, 1)"))
         for key, ok, message in checks:
             if not ok:
-                raise InputError(message, path=source, field=key)
+                raise InputError(message, path=source, field=prefix + key)
+
+    def _check_condition(self, source: str, prefix: str) -> None:
+        """What the condition needs: targets, their scaling and loss, the Oracle's inputs."""
         if self.uses_neural and self.neural.target_scaling == "standardize":
             if self.model.readout_output != "linear":
                 raise InputError(
                     "standardized targets are negative half of the time; set model.readout_output: linear",
                     path=source,
-                    field="neural.target_scaling",
+                    field=f"{prefix}neural.target_scaling",
                 )
             if self.neural.loss != "mse":
                 raise InputError(
                     "the Poisson loss needs non-negative targets; use neural.loss: mse",
                     path=source,
-                    field="neural.target_scaling",
+                    field=f"{prefix}neural.target_scaling",
                 )
         if self.uses_neural and self.neural.loss == "poisson" and self.model.readout_output != "elu":
             raise InputError(
                 "the Poisson loss needs positive predictions; use model.readout_output: elu",
                 path=source,
-                field="model.readout_output",
+                field=f"{prefix}model.readout_output",
             )
         if self.condition in ("mtl", "mtl-shuffled", "mtl-random") and not self.neural.targets:
             raise InputError(
-                f"condition '{self.condition}' needs a targets dataset", path=source, field="neural.targets"
+                f"condition '{self.condition}' needs a targets dataset",
+                path=source,
+                field=f"{prefix}neural.targets",
             )
         if self.condition == "mtl-oracle" and not self.neural.targets:
             for key in ("checkpoint", "v1_dataset"):
                 if not getattr(self.oracle, key):
-                    raise InputError("condition 'mtl-oracle' needs it", path=source, field=f"oracle.{key}")
-        try:
-            self.model.validate()
-        except ValueError as err:
-            raise InputError(str(err), path=source, field="model") from None
-        return self
+                    raise InputError(
+                        "condition 'mtl-oracle' needs it", path=source, field=f"{prefix}oracle.{key}"
+                    )

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from v1mtl.common.atomic import write_json
-from v1mtl.common.config import config_to_dict, save_config
+from v1mtl.common.atomic import remove_stale_temporaries, write_json
+from v1mtl.common.config import config_to_dict, read_yaml, save_config
 from v1mtl.common.errors import InputError
 from v1mtl.common.progress import bar_disabled
 from v1mtl.data.images import ClassificationBatches, ClassificationData, ImageSplit, load_classification
@@ -80,6 +80,9 @@ def train(cfg: TrainConfig, out_dir: str | Path) -> dict[str, Any]:
         _check_same_run(cfg, out)
         if info.is_main:
             out.mkdir(parents=True, exist_ok=True)
+            # what a killed run left half-written (last.pt.*.tmp, an Oracle's targets.*.partial); the main
+            # process is the folder's only writer and has not started writing
+            remove_stale_temporaries(out)
             save_config(cfg, out / CONFIG_FILE)
         return Trainer(cfg, out, info).run()
     finally:
@@ -90,17 +93,17 @@ def _check_same_run(cfg: TrainConfig, out: Path) -> None:
     saved = out / CONFIG_FILE
     if not (saved.is_file() and (out / LAST).is_file()):
         return
-    import yaml
-
-    old = yaml.safe_load(saved.read_text()) or {}
+    old = read_yaml(saved)
     new = config_to_dict(cfg)
     for key in RESUMABLE_CHANGES:
         old.pop(key, None)
         new.pop(key, None)
     if old != new:
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        # str: a damaged config.yaml may have keys of any type; five keys say enough
+        changed = sorted(str(k) for k in set(old) | set(new) if old.get(k) != new.get(k))
+        shown = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
         raise InputError(
-            f"the folder holds a run with a different config (differs in {', '.join(changed)}); "
+            f"the folder holds a run with a different config (differs in {shown}); "
             "rerun with the same config to resume, or choose another --out",
             path=saved,
         )
