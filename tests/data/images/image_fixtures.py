@@ -49,7 +49,12 @@ def make_tinyimagenet(root: Path, n_train: int = 10, n_val: int = 2, size: int =
 
 
 def make_tinyimagenet_c(
-    root: Path, corruptions=("fog", "gaussian_noise"), severities=(1, 2), n: int = 2, wnids=WNIDS
+    root: Path,
+    corruptions=("fog", "gaussian_noise"),
+    severities=(1, 2),
+    n: int = 2,
+    wnids=WNIDS,
+    size: int = 64,
 ) -> Path:
     """``root/<corruption>/<severity>/<wnid>/*.JPEG``; levels encode the sorted-wnid label."""
     sorted_ids = sorted(WNIDS)
@@ -57,7 +62,8 @@ def make_tinyimagenet_c(
         for s in severities:
             for wnid in wnids:
                 for i in range(n):
-                    write_image(root / c / str(s) / wnid / f"{wnid}_{i}.JPEG", level(sorted_ids.index(wnid)))
+                    path = root / c / str(s) / wnid / f"{wnid}_{i}.JPEG"
+                    write_image(path, level(sorted_ids.index(wnid)), size)
     return root
 
 

@@ -46,8 +46,8 @@ def test_cache_is_hit_then_invalidated_by_mtime(tmp_path, monkeypatch):
     assert isinstance(first.train.images, np.memmap)
 
     calls = []
-    real = image_decode.decode_image
-    monkeypatch.setattr(image_decode, "decode_image", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = image_decode.Image.open
+    monkeypatch.setattr(image_decode.Image, "open", lambda *a, **k: calls.append(a) or real(*a, **k))
     again = load_classification(root, cache_dir=tmp_path / "cache")
     assert calls == []
     np.testing.assert_array_equal(again.train.images, first.train.images)
@@ -112,3 +112,34 @@ def test_images_too_small(tmp_path):
     root = make_tinyimagenet(tmp_path / "tin", n_train=2, n_val=1, size=32)
     with pytest.raises(InputError, match=r"\.JPEG.*32x32 px, smaller than the requested size 64"):
         load_classification(root, cache_dir=tmp_path / "cache", size=64)
+
+
+def test_val_annotation_outside_val_images_is_refused(tmp_path):
+    # the case: a training image annotated as a test image through '..'
+    root = make_tinyimagenet(tmp_path / "tin", n_train=2, n_val=1)
+    ann = root / "val" / "val_annotations.txt"
+    wnid = WNIDS[0]
+    ann.write_text(ann.read_text() + f"../../train/{wnid}/images/{wnid}_0.JPEG\t{wnid}\t0\t0\t1\t1\n")
+    with pytest.raises(InputError, match=r"val_annotations.txt.*line 4.*not a relative path inside"):
+        load_classification(root, cache_dir=tmp_path / "cache")
+
+
+def test_val_image_linked_to_a_training_image_is_refused(tmp_path):
+    root = make_tinyimagenet(tmp_path / "tin", n_train=2, n_val=1)
+    val = root / "val" / "images" / "val_0.JPEG"
+    val.unlink()
+    val.symlink_to(root / "train" / WNIDS[0] / "images" / f"{WNIDS[0]}_1.JPEG")
+    with pytest.raises(InputError, match=rf"{WNIDS[0]}_1.JPEG: listed twice"):
+        load_classification(root, cache_dir=tmp_path / "cache")
+
+
+def test_non_utf8_wnids_and_file_names_are_refused(tmp_path):
+    root = make_tinyimagenet(tmp_path / "tin", n_train=2, n_val=1)
+    (root / "wnids.txt").write_bytes(b"n03000000\nn01\xff000000\nn02000000\n")
+    with pytest.raises(InputError, match=r"wnids.txt: line 2: byte 0xff is not UTF-8"):
+        load_classification(root, cache_dir=tmp_path / "cache")
+    root = make_tinyimagenet(tmp_path / "tin2", n_train=2, n_val=1)
+    images = root / "train" / WNIDS[1] / "images"
+    (images / f"{WNIDS[1]}_0.JPEG").rename(os.fsdecode(os.fsencode(images) + b"/x\xe9.JPEG"))
+    with pytest.raises(InputError, match=r"images: the name 'x\\udce9.JPEG' is not printable UTF-8"):
+        load_classification(root, cache_dir=tmp_path / "cache")

@@ -43,3 +43,22 @@ def test_load_classification_refuses_tinyimagenet_c(tmp_path):
     root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("fog",), severities=(1,))
     with pytest.raises(InputError, match="TinyImageNetC"):
         load_classification(root, cache_dir=tmp_path / "c")
+
+
+@pytest.mark.parametrize("name", ["²", "0", "99", "6", "01", "1 "])
+def test_severity_folders_other_than_1_to_5_are_refused(tmp_path, name):
+    root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("fog",), severities=(1, 2), n=1)
+    (root / "fog" / "2").rename(root / "fog" / name)
+    with pytest.raises(
+        InputError, match=r"fog: field 'severity': '.*' is not a severity \(expected a folder named 1 to 5\)"
+    ):
+        TinyImageNetC(root, WNIDS, cache_dir=tmp_path / "c")
+
+
+def test_class_folder_linked_outside_the_root_is_refused(tmp_path):
+    root = make_tinyimagenet_c(tmp_path / "tinc", corruptions=("fog",), severities=(1,), n=1)
+    elsewhere = make_tinyimagenet_c(tmp_path / "other", corruptions=("fog",), severities=(1,), n=1)
+    (root / "fog" / "1" / "n09999999").symlink_to(elsewhere / "fog" / "1" / WNIDS[0])
+    sets = TinyImageNetC(root, [*WNIDS, "n09999999"], cache_dir=tmp_path / "c")
+    with pytest.raises(InputError, match=r"n09999999: lies outside the dataset root"):
+        sets[("fog", 1)]

@@ -30,6 +30,7 @@ class ReadOptions:
         cache_dir: where decoded arrays are cached (None: ``$V1MTL_CACHE`` or ``~/.cache/v1mtl``).
         skip_bad: skip unreadable files with a warning instead of failing.
         color: keep RGB ``(n, h, w, 3)`` instead of gray.
+        max_image_side: the largest side an image file may declare (None: ``limits.MAX_IMAGE_SIDE``).
     """
 
     size: int = 64
@@ -38,6 +39,7 @@ class ReadOptions:
     cache_dir: str | Path | None = None
     skip_bad: bool = False
     color: bool = False
+    max_image_side: int | None = None
 
 
 def load_cached_splits(
@@ -58,7 +60,9 @@ def load_cached_splits(
         kind,
         params,
         files,
-        lambda: decode_groups(groups, opts.size, color=opts.color, skip_bad=opts.skip_bad),
+        lambda: decode_groups(
+            groups, opts.size, color=opts.color, skip_bad=opts.skip_bad, max_side=opts.max_image_side
+        ),
         opts.cache_dir,
     )
     if meta["skipped"]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from v1mtl.common.errors import InputError
 from v1mtl.data.images.cached_splits import ReadOptions, load_cached_splits
+from v1mtl.data.images.checks import check_unique, list_folders, resolve_inside
 from v1mtl.data.images.decode import is_image_file, list_images
 from v1mtl.data.images.types import ClassificationData, split_seeded
 
@@ -33,26 +34,32 @@ def split_folders(root: Path) -> dict[str, Path]:
     return found
 
 
-def class_folders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def looks_like_image_folder(root: Path) -> bool:
     """True if ``root`` (or its ``train`` folder) holds class folders with at least one image file."""
     base = split_folders(root).get("train", root)
-    for cls in class_folders(base) if base.is_dir() else []:
-        if any(p.is_file() and is_image_file(p) for p in cls.rglob("*")):
-            return True
+    try:
+        for cls in base.iterdir():
+            if cls.is_dir() and not cls.name.startswith("."):
+                if any(p.is_file() and is_image_file(p) for p in cls.rglob("*")):
+                    return True
+    except OSError:  # a predicate: an unreadable folder is simply not an image folder
+        return False
     return False
 
 
-def list_split(folder: Path, classes: list[str] | None) -> tuple[list[str], list[Path], np.ndarray]:
-    """``(class names, files, labels)`` of one split folder. ``classes`` fixes the class list (from train)."""
-    found = [p.name for p in class_folders(folder)]
+def list_split(
+    folder: Path, classes: list[str] | None, root: Path | None = None
+) -> tuple[list[str], list[Path], np.ndarray]:
+    """``(class names, files, labels)`` of one split folder. ``classes`` fixes the class list (from train).
+
+    Files are real paths inside ``root`` (default: ``folder``), a real path.
+    """
+    root = folder.resolve() if root is None else root
+    found = list_folders(resolve_inside(folder, root), root)
     if not found:
         raise InputError("no class folders (expected <class>/<image files>)", path=folder)
     if classes is None:
-        classes = found
+        classes = list(found)
     else:
         extra = sorted(set(found) - set(classes))
         if extra:
@@ -62,8 +69,8 @@ def list_split(folder: Path, classes: list[str] | None) -> tuple[list[str], list
     index = {c: i for i, c in enumerate(classes)}
     files: list[Path] = []
     labels: list[int] = []
-    for name in found:
-        images = list_images(folder / name)
+    for name, real in found.items():
+        images = list_images(real, root)
         if not images:
             raise InputError("empty class folder: no image files", path=folder / name)
         files += images
@@ -74,15 +81,19 @@ def list_split(folder: Path, classes: list[str] | None) -> tuple[list[str], list
 def list_image_folder(
     root: str | Path, *, seed: int = 1000, val_fraction: float = 0.1
 ) -> tuple[list[str], dict[str, tuple[list[Path], np.ndarray]]]:
-    """``(class names, {split: (files, labels)})`` with missing splits carved out of train."""
-    root = Path(root)
+    """``(class names, {split: (files, labels)})`` with missing splits carved out of train.
+
+    Files are real paths inside the (resolved) root, none listed twice.
+    """
+    root = Path(root).resolve()
     folders = split_folders(root)
-    classes, train_files, train_labels = list_split(folders.get("train", root), None)
+    classes, train_files, train_labels = list_split(folders.get("train", root), None, root)
     groups = {"train": (train_files, train_labels)}
     for split in ("val", "test"):
         if split in folders:
-            _, files, labels = list_split(folders[split], classes)
+            _, files, labels = list_split(folders[split], classes, root)
             groups[split] = (files, labels)
+    check_unique(f for files, _ in groups.values() for f in files)
     for split in ("val", "test"):
         if split not in groups:
             files, labels = groups["train"]

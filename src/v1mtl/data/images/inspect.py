@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from v1mtl.common.errors import InputError
 
 _CHANNELS = {
@@ -66,14 +64,12 @@ def inspect_images(path: str | Path, fmt: str) -> dict[str, Any]:
 
 
 def _probe(files: list[Path]) -> tuple[int | list[int], int]:
-    """``(image size, channels)`` of the first file: an int side if square, else ``[width, height]``."""
-    first = files[0]
-    try:
-        with Image.open(first) as im:
-            w, h = im.size
-            mode = im.mode
-    except OSError as err:
-        raise InputError(f"cannot read image: {err}", path=first) from err
+    """``(image size, channels)`` of the first file's header: an int side if square, else ``[width,
+    height]``. The header is read as decoding reads it (``decode.header``): a side over the limit, or a
+    file PIL cannot open, is an error."""
+    from v1mtl.data.images.decode import header
+
+    (w, h), mode = header(files[0])
     return (w if w == h else [w, h]), _CHANNELS.get(mode, 3)
 
 
@@ -141,9 +137,10 @@ def _inspect_image_folder(root: Path) -> dict[str, Any]:
 def _inspect_tinyimagenet_c(root: Path) -> dict[str, Any]:
     from v1mtl.data.images.tinyimagenet_c import class_folder_names, list_corrupted_set, list_tinyimagenet_c
 
+    root = root.resolve()
     folders = list_tinyimagenet_c(root)
-    wnids = class_folder_names(folders.values())
-    splits = {f"{c}/{s}": list_corrupted_set(folder, wnids)[0] for (c, s), folder in folders.items()}
+    wnids = class_folder_names(folders.values(), root)
+    splits = {f"{c}/{s}": list_corrupted_set(folder, wnids, root)[0] for (c, s), folder in folders.items()}
     out = _summary("tiny-imagenet-c", root, wnids, splits)
     out["corruptions"] = sorted({c for c, _ in folders})
     out["severities"] = sorted({s for _, s in folders})

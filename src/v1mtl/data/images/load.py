@@ -33,6 +33,7 @@ def load_classification(
     builtin_counts: Sequence[int] = BUILTIN_COUNTS,
     val_fraction: float = VAL_FRACTION,
     color: bool = False,
+    max_image_side: int | None = None,
 ) -> ClassificationData:
     """Load a classification set, decoding it once into a memory-mapped cache.
 
@@ -46,6 +47,8 @@ def load_classification(
         builtin_counts: ``(train, val, test)`` image counts of the built-in set.
         val_fraction: the share of train held out for validation where the dataset has no validation split.
         color: keep RGB, ``(n, h, w, 3)``, instead of gray (not for ``builtin``, which is gray by design).
+        max_image_side: the largest width or height an image file may declare, checked before decoding
+            (default ``v1mtl.data.images.limits.MAX_IMAGE_SIDE``, 8192).
     """
     if str(source) == "builtin":
         from v1mtl.data.images.builtin import make_builtin
@@ -63,7 +66,13 @@ def load_classification(
         raise InputError("no such file or folder", path=root)
     fmt = detect_image_format(root)
     opts = ReadOptions(
-        size=size, seed=seed, val_fraction=val_fraction, cache_dir=cache_dir, skip_bad=skip_bad, color=color
+        size=size,
+        seed=seed,
+        val_fraction=val_fraction,
+        cache_dir=cache_dir,
+        skip_bad=skip_bad,
+        color=color,
+        max_image_side=max_image_side,
     )
     if fmt == "tinyimagenet":
         from v1mtl.data.images.tinyimagenet import load_tinyimagenet

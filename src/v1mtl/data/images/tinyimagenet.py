@@ -10,6 +10,7 @@ val set is the test split. Class indices follow the sorted wnids, which is the o
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from v1mtl.common.errors import InputError
 from v1mtl.data.images.cached_splits import ReadOptions, load_cached_splits
+from v1mtl.data.images.checks import check_component, check_relative, check_unique, read_lines, resolve_inside
 from v1mtl.data.images.decode import is_image_file, list_images
 from v1mtl.data.images.types import ClassificationData, split_seeded
 
@@ -38,12 +40,19 @@ def is_tinyimagenet(root: Path) -> bool:
 
 
 def read_wnids(root: Path) -> list[str]:
+    """The sorted class ids of ``wnids.txt``: one plain folder name per line, each once."""
     path = root / "wnids.txt"
-    wnids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    wnids = []
+    for lineno, line in enumerate(read_lines(path), start=1):
+        wnid = line.strip()
+        if wnid:
+            check_component(wnid, path, f"line {lineno}")
+            wnids.append(wnid)
     if not wnids:
         raise InputError("lists no classes", path=path)
-    if len(set(wnids)) != len(wnids):
-        raise InputError("lists a class twice", path=path)
+    twice = sorted(w for w, n in Counter(wnids).items() if n > 1)
+    if twice:
+        raise InputError(f"lists the class {twice[0]} twice", path=path)
     return sorted(wnids)
 
 
@@ -53,33 +62,42 @@ def read_class_names(root: Path, wnids: list[str]) -> list[str]:
     if not path.is_file():
         raise InputError("missing: TinyImageNet's class names file words.txt", path=path)
     words = {}
-    for line in path.read_text().splitlines():
+    for line in read_lines(path):
         wnid, _, text = line.partition("\t")
         words[wnid.strip()] = text.split(",")[0].strip()
-    missing = [w for w in wnids if w not in words]
+    missing = [w for w in wnids if not words.get(w)]
     if missing:
         raise InputError(f"no class name for {len(missing)} wnid(s), e.g. {missing[0]}", path=path)
+    unprintable = [w for w in wnids if not words[w].isprintable()]
+    if unprintable:
+        raise InputError(f"the class name of {unprintable[0]} is not printable", path=path)
     return [words[w] for w in wnids]
 
 
 def list_tinyimagenet(root: str | Path) -> TinyImageNetFiles:
-    """List and check every file of a TinyImageNet root; errors name the offending file or folder."""
-    root = Path(root)
+    """List and check every file of a TinyImageNet root; errors name the offending file or folder.
+
+    Files come back as real paths inside the (resolved) root, and no file is both a training and a test
+    image.
+    """
+    root = Path(root).resolve()
     wnids = read_wnids(root)
-    names = read_class_names(root, wnids)
     index = {w: i for i, w in enumerate(wnids)}
     train_files: list[Path] = []
     train_labels: list[int] = []
     for wnid in wnids:
         folder = root / "train" / wnid / "images"
         if not folder.is_dir():
-            raise InputError("missing training folder of a class listed in wnids.txt", path=folder)
-        files = list_images(folder)
+            raise InputError(f"missing: the training folder of {wnid}, a class wnids.txt lists", path=folder)
+        files = list_images(folder, root)
         if not files:
             raise InputError("empty class folder: no images", path=folder)
         train_files += files
         train_labels += [index[wnid]] * len(files)
+    # after the folders: a wnid with neither a folder nor a name is reported as a bad line of wnids.txt
+    names = read_class_names(root, wnids)
     test_files, test_labels = _read_val(root, index)
+    check_unique(train_files + test_files)
     return TinyImageNetFiles(
         wnids=wnids,
         names=names,
@@ -91,25 +109,33 @@ def list_tinyimagenet(root: str | Path) -> TinyImageNetFiles:
 
 
 def _read_val(root: Path, index: dict[str, int]) -> tuple[list[Path], list[int]]:
+    """Files and labels of ``val/val_annotations.txt`` (``file<TAB>wnid<TAB>box``), sorted by file."""
     ann = root / "val" / "val_annotations.txt"
     if not ann.is_file():
         raise InputError("missing annotation file of the val set (val/val_annotations.txt)", path=ann)
+    images = root / "val" / "images"
     files, labels = [], []
-    for lineno, line in enumerate(ann.read_text().splitlines(), start=1):
+    seen: set[str] = set()
+    for lineno, line in enumerate(read_lines(ann), start=1):
         if not line.strip():
             continue
         parts = line.split("\t")
         if len(parts) < 2:
-            raise InputError(f"line {lineno}: expected 'file<TAB>wnid<TAB>box', got {line!r}", path=ann)
+            raise InputError(f"line {lineno}: expected 'file<TAB>wnid<TAB>box', got {ascii(line)}", path=ann)
         name, wnid = parts[0].strip(), parts[1].strip()
+        check_relative(name, ann, f"line {lineno}")
+        if name in seen:
+            raise InputError(f"line {lineno}: {name} is annotated twice", path=ann)
+        seen.add(name)
         if wnid not in index:
             raise InputError(
-                f"line {lineno}: class {wnid} of {name} is in val but not in train (wnids.txt)", path=ann
+                f"line {lineno}: class {ascii(wnid)} of {name} is in val but not in train (wnids.txt)",
+                path=ann,
             )
-        path = root / "val" / "images" / name
+        path = images / name
         if not path.is_file() or not is_image_file(path):
             raise InputError(f"line {lineno}: annotated image file not found: {path}", path=ann)
-        files.append(path)
+        files.append(resolve_inside(path, root))
         labels.append(index[wnid])
     if not files:
         raise InputError("annotates no images", path=ann)
