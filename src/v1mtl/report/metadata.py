@@ -119,7 +119,7 @@ def metadata_lines(meta: RunMetadata) -> list[str]:
     from v1mtl.study.runner import format_seconds
 
     return [
-        f"report written {meta.written} by `{meta.command}`",
+        f"report written {meta.written} by the command: {meta.command}",
         f"study: {meta.units} finished units, the first started {meta.first_start}, the last finished "
         f"{meta.last_finish}; {format_seconds(meta.compute_s)} of unit time in sum",
         f"v1mtl revision: {meta.revision}",
