@@ -107,7 +107,7 @@ def test_writer_refuses_what_the_format_cannot_hold(tmp_path):
         ({"image_ids": np.arange(14)}, "image_ids", "expected 15 ids"),
         ({"image_ids": np.ones(15)}, "image_ids", "not unique"),
         ({"repetitions": np.array([4, 2])}, "repetitions", "one value per neuron"),
-        ({"responses": np.full((4, 15, 5), "a")}, "responses", "expected numbers"),
+        ({"responses": np.full((4, 15, 5), "a")}, "responses", "expected real numbers"),
     ],
 )
 def test_bad_input_names_file_and_field(tmp_path, change, field, message):
@@ -139,3 +139,14 @@ def test_session_ids_repeated_across_subjects_are_qualified(tmp_path):
     content["session_id"] = np.array([1, 1, 1, 1, 1])
     path.write_bytes(pickle.dumps(content))
     assert [s.session_id for s in read_cadena(path).sessions] == ["1-1", "2-1"]
+
+
+def test_writer_declares_the_repeat_slots_it_fills(tmp_path):
+    # One test repeat in session s0, but its training images are shown up to twice: two slots hold values.
+    d = toy_dataset(n_images=20, repeats=(1, 2))
+    write_cadena(d, tmp_path / "c.pkl")
+    raw = pickle.loads((tmp_path / "c.pkl").read_bytes())
+    assert list(raw["repetitions"]) == [2] * 7
+    back = read_cadena(tmp_path / "c.pkl")
+    assert_same(d, back)
+    assert [s.n_repeats for s in back.sessions] == [1, 2]

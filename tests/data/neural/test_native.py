@@ -79,7 +79,7 @@ def test_rewrite_removes_the_manifest_first(tmp_path, monkeypatch):
         (lambda m: m.pop("sessions"), "sessions"),
         (lambda m: m.update(format_version=99), "format_version"),
         (lambda m: m.update(format="other"), "format"),
-        (lambda m: m["sessions"][0].update(n_neurons=5), "train_responses"),
+        (lambda m: m["sessions"][0].update(n_neurons=5), r"sessions\[s0\]\.train_responses"),
         (lambda m: m.update(n_images=3), "images"),
     ],
 )
@@ -107,3 +107,12 @@ def test_image_ids_without_images_and_nan_images_are_rejected(tmp_path):
     with pytest.raises(InputError, match="field 'images': images contain NaN"):
         write_native(d, tmp_path / "other")
     assert not (tmp_path / "other" / "manifest.json").exists()
+
+
+def test_empty_array_file_is_named_as_such(tmp_path):
+    write_native(toy_dataset(), tmp_path / "ds")
+    (tmp_path / "ds" / "sessions" / "s1" / "test_responses.npy").write_bytes(b"")
+    with pytest.raises(
+        InputError, match=r"test_responses.npy: field 'sessions\[s1\]\.test_responses': an empty file"
+    ):
+        read_native(tmp_path / "ds")

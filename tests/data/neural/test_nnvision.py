@@ -110,7 +110,7 @@ def _rewrite(root, session_file, **changes):
         ({"training_responses": np.zeros((3, 12, 0))}, "training_responses", "empty session"),
         ({"training_image_ids": np.arange(5)}, "training_image_ids", "5 ids for 12 training trials"),
         ({"training_image_ids": np.full(12, 77)}, "training_image_ids", "image ids without images"),
-        ({"testing_responses": np.full((3, 15, 7), "x")}, "testing_responses", "expected numbers"),
+        ({"testing_responses": np.full((3, 15, 7), "x")}, "testing_responses", "expected real numbers"),
     ],
 )
 def test_bad_session_files_name_file_and_field(tmp_path, change, field, message):

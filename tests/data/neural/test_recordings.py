@@ -42,6 +42,22 @@ def test_image_rows_maps_ids_to_rows():
         ),
         (lambda d: d.sessions[0].train_responses.__setitem__((0, 0), np.inf), "train_responses"),
         (lambda d: setattr(d.sessions[1], "session_id", "s0"), r"sessions\[s0\]"),
+        (
+            lambda d: d.sessions[1].train_responses.__setitem__((0, 1), -1.0),
+            r"sessions\[s1\]\.train_responses",
+        ),
+        (
+            lambda d: setattr(d.sessions[0], "test_responses", d.sessions[0].test_responses + 0j),
+            "test_responses",
+        ),
+        (  # a view of image_ids in the fixture: replace it, do not write into it
+            lambda d: setattr(
+                d.sessions[0], "test_image_ids", np.repeat(d.sessions[0].test_image_ids[:1], 4)
+            ),
+            "test_image_ids",
+        ),
+        (lambda d: setattr(d.sessions[0], "session_id", "a\nb"), r"sessions\[0\]\.session_id"),
+        (lambda d: setattr(d, "pixels_per_degree", float("nan")), "pixels_per_degree"),
     ],
 )
 def test_validate_names_the_field(break_it, field):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.neural.safe_pickle import integer_ids, numeric_array, require_key, safe_load
+from v1mtl.data.neural.limits import ElementBudget
+from v1mtl.data.neural.safe_pickle import numeric_array, require_key, safe_load, whole_numbers
 
 
 class _RunsCode:
@@ -86,14 +87,41 @@ def test_field_helpers_name_file_and_field():
         require_key({"images": 1}, "responses", "f.pkl")
     with pytest.raises(InputError, match="field 'images': expected a dict"):
         require_key([1, 2], "images", "f.pkl")
-    with pytest.raises(InputError, match="field 'responses': expected numbers"):
+    with pytest.raises(InputError, match="field 'responses': expected real numbers"):
         numeric_array(np.array(["a", "b"]), "f.pkl", "responses")
-    with pytest.raises(InputError, match="non-numeric"):
+    with pytest.raises(InputError, match="expected real numbers, got dtype <U"):
         numeric_array(np.array([1, "x"], dtype=object), "f.pkl", "responses")
     with pytest.raises(InputError, match="expected 3 dimensions"):
         numeric_array(np.zeros((2, 2)), "f.pkl", "responses", ndim=3)
     with pytest.raises(InputError, match="NaN or inf"):
         numeric_array(np.array([1.0, np.inf]), "f.pkl", "images", finite=True)
-    with pytest.raises(InputError, match="whole numbers"):
-        integer_ids(np.array([1.5]), "f.pkl", "image_ids")
-    np.testing.assert_array_equal(integer_ids(np.array([[3.0], [4.0]]), "f.pkl", "image_ids"), [3, 4])
+    with pytest.raises(InputError, match="expected whole numbers"):
+        whole_numbers(np.array([1.5]), "f.pkl", "image_ids")
+    np.testing.assert_array_equal(whole_numbers(np.array([[3.0], [4.0]]), "f.pkl", "image_ids"), [3, 4])
+
+
+def test_python2_numpy_array_pickle_loads(tmp_path):
+    # What Python 2 NumPy writes for np.array([1.5, 2.0, 3.25]) at protocol 2: dtype('f8', 0, 1) with
+    # integer flags, the data as a byte string (decoded as latin-1 text here) and NEWFALSE for fortran.
+    data = np.array([1.5, 2.0, 3.25]).tobytes()
+    raw = (
+        b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85q\x02U\x01bq\x03"
+        b"\x87q\x04Rq\x05(K\x01K\x03\x85q\x06cnumpy\ndtype\nq\x07U\x02f8q\x08K\x00K\x01\x87q\tRq\n"
+        b"(K\x03U\x01<q\x0bNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x0cb\x89U\x18" + data + b"q\rtq\x0eb."
+    )
+    path = tmp_path / "py2_array.pkl"
+    path.write_bytes(raw)
+    np.testing.assert_array_equal(safe_load(path), [1.5, 2.0, 3.25])
+
+
+def test_declared_sizes_are_checked_before_anything_is_built(tmp_path):
+    row = [[0.0] * 64] * 64
+    path = tmp_path / "bomb.pkl"
+    path.write_bytes(pickle.dumps({"images": [row] * 1000}))
+    content = safe_load(path)  # the memo keeps it small until it is converted
+    with pytest.raises(InputError, match=r"declares 4,096,000 array elements .* limit of 1,000,000"):
+        numeric_array(content["images"], path, "images", ElementBudget(10**6))
+    with pytest.raises(InputError, match="field 'image_ids': beyond int64"):
+        whole_numbers(np.array([2**63], dtype=np.uint64), path, "image_ids")
+    with pytest.raises(InputError, match="below 2\\*\\*53"):
+        whole_numbers(np.array([2.0**63]), path, "image_ids")

@@ -32,8 +32,16 @@ import numpy as np
 
 from v1mtl.common.atomic import write_bytes
 from v1mtl.common.errors import InputError
-from v1mtl.data.neural.recordings import Session, V1Dataset
-from v1mtl.data.neural.safe_pickle import integer_ids, numeric_array, require_key, safe_load
+from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS, ElementBudget
+from v1mtl.data.neural.recordings import Session, V1Dataset, check_counts, check_pixels_per_degree
+from v1mtl.data.neural.safe_pickle import (
+    label_text,
+    numeric_array,
+    object_array,
+    require_key,
+    safe_load,
+    whole_numbers,
+)
 
 TRAIN_FRACTION = 0.8
 DEFAULT_FILE = "cadena_ploscb_data.pkl"
@@ -44,14 +52,55 @@ def n_train_images(n_images: int) -> int:
     return int(n_images * TRAIN_FRACTION)
 
 
-def read_cadena(path: str | Path) -> V1Dataset:
-    """Read ``cadena_ploscb_data.pkl`` (or a folder containing it) into a ``V1Dataset``."""
+def read_cadena(path: str | Path, max_elements: int = MAX_ARRAY_ELEMENTS) -> V1Dataset:
+    """Read ``cadena_ploscb_data.pkl`` (or a folder containing it) into a ``V1Dataset``.
+
+    ``max_elements`` bounds the array elements the file may declare in all (see ``limits``).
+    """
     path = Path(path)
     if path.is_dir():
         path = path / DEFAULT_FILE
-    content = safe_load(path)
-    images = numeric_array(require_key(content, "images", path), path, "images", ndim=3, finite=True)
-    responses = numeric_array(require_key(content, "responses", path), path, "responses", ndim=3)
+    content = safe_load(path, max_elements)
+    budget = ElementBudget(max_elements)
+    images, responses, image_ids = _arrays(content, path, budget)
+    groups = _neuron_sessions(content, responses.shape[2], path, budget)
+    if "repetitions" in content:
+        reps = whole_numbers(content["repetitions"], path, "repetitions", budget)
+        _check_repetitions(reps, responses, {name: neurons for name, _, neurons in groups}, path)
+
+    responses = responses.astype(np.float32)
+    n_img = len(image_ids)
+    n_train = n_train_images(n_img)
+    metadata: dict[str, Any] = {
+        "source_format": "cadena2019",
+        "test_images": f"last {n_img - n_train} of {n_img} (Cadena et al. 2019: last 20%)",
+    }
+    if "image_types" in content:
+        metadata["image_types"] = _labels(content["image_types"], path, "image_types", budget)
+        if len(metadata["image_types"]) != n_img:
+            raise InputError(
+                f"expected {n_img} entries, got {len(metadata['image_types'])}",
+                path=path,
+                field="image_types",
+            )
+    dataset = V1Dataset(
+        images=images if images.dtype == np.uint8 else images.astype(np.float32),
+        image_ids=image_ids,
+        sessions=[
+            _session(responses[:, :, neurons], image_ids, n_train, name, subject, path)
+            for name, subject, neurons in groups
+        ],
+        pixels_per_degree=check_pixels_per_degree(content.get("pixels_per_degree"), path),
+        metadata=metadata,
+    )
+    return dataset.validate(path)
+
+
+def _arrays(content: Any, path: Path, budget: ElementBudget) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The required ``images``, ``responses`` and ``image_ids``, checked against each other."""
+    images = numeric_array(require_key(content, "images", path), path, "images", budget, ndim=3, finite=True)
+    responses = numeric_array(require_key(content, "responses", path), path, "responses", budget, ndim=3)
+    check_counts(responses, path, "responses")  # the sessions are checked again; this names the key
     n_rep, n_img, n_neurons = responses.shape
     if n_img != images.shape[0]:
         raise InputError(
@@ -61,69 +110,93 @@ def read_cadena(path: str | Path) -> V1Dataset:
         )
     if n_rep == 0 or n_neurons == 0:
         raise InputError(f"no trials or no neurons: shape {responses.shape}", path=path, field="responses")
-    if np.isinf(responses).any():
-        raise InputError("contains inf", path=path, field="responses")
-    image_ids = integer_ids(require_key(content, "image_ids", path), path, "image_ids")
+    image_ids = whole_numbers(require_key(content, "image_ids", path), path, "image_ids", budget)
     if image_ids.shape != (n_img,):
         raise InputError(f"expected {n_img} ids, got {image_ids.shape[0]}", path=path, field="image_ids")
-    if "repetitions" in content:
-        reps = numeric_array(content["repetitions"], path, "repetitions").reshape(-1)
-        if reps.shape != (n_neurons,):
+    return images, responses, image_ids
+
+
+def _neuron_sessions(
+    content: dict[str, Any], n_neurons: int, path: Path, budget: ElementBudget
+) -> list[tuple[str, str, np.ndarray]]:
+    """``(session name, subject, neuron indices)`` per (subject_id, session_id) pair, in first-seen order.
+
+    A session is named by its session_id, or ``<subject>-<session>`` when a session_id occurs for two
+    subjects; without session ids each subject is one session.
+    """
+    subjects = _per_neuron(content.get("subject_id", "unknown"), n_neurons, path, "subject_id", budget)
+    has_session_ids = "session_id" in content
+    if has_session_ids:
+        keys = _per_neuron(content["session_id"], n_neurons, path, "session_id", budget)
+    else:
+        keys = np.array([""] * n_neurons, dtype=object)
+    pairs = list(dict.fromkeys(zip(subjects, keys, strict=True)))
+    names = [key if has_session_ids else subject for subject, key in pairs]
+    if len(set(names)) < len(names):  # session numbers restart per subject: qualify them
+        names = [f"{subject}-{key}" for subject, key in pairs]
+    return [
+        (name, subject, np.flatnonzero((subjects == subject) & (keys == key)))
+        for (subject, key), name in zip(pairs, names, strict=True)
+    ]
+
+
+def _labels(value: Any, path: Path, field: str, budget: ElementBudget) -> list[str]:
+    """Flatten a label array (possibly ``(n, 1)`` or nested 1-element arrays) or a scalar to strings."""
+    return [label_text(x, path, field) for x in object_array(value, path, field, budget).reshape(-1)]
+
+
+def _per_neuron(value: Any, n_neurons: int, path: Path, field: str, budget: ElementBudget) -> np.ndarray:
+    """One text label per neuron from a scalar or a ``(neurons,)`` / ``(neurons, 1)`` array."""
+    labels = _labels(value, path, field, budget)
+    if len(labels) == 1:
+        labels = labels * n_neurons
+    if len(labels) != n_neurons:
+        raise InputError(
+            f"expected one label per neuron ({n_neurons}) or one for all, got {len(labels)}",
+            path=path,
+            field=field,
+        )
+    return np.array(labels, dtype=object)
+
+
+def _check_repetitions(
+    reps: np.ndarray, responses: np.ndarray, sessions: dict[str, np.ndarray], path: Path
+) -> None:
+    """``repetitions`` (one per neuron) must agree with the repeat slots that hold values.
+
+    No neuron has a value past its repetitions, and the last repeat slot a session declares holds
+    values (the 2-repeat sessions of the released file are NaN in slots 3-4 throughout).
+    """
+    n_rep, _, n_neurons = responses.shape
+    if reps.shape != (n_neurons,):
+        raise InputError(
+            f"expected one value per neuron ({n_neurons}), got {reps.shape}", path=path, field="repetitions"
+        )
+    if reps.min() < 1 or reps.max() > n_rep:
+        raise InputError(
+            f"expected 1 to {n_rep} (the repeat slots of responses), got {reps.min()} to {reps.max()}",
+            path=path,
+            field="repetitions",
+        )
+    has_value = ~np.isnan(responses).all(axis=1)  # (repeats, neurons)
+    # slots up to the last one with a value, per neuron (0: no values at all)
+    used = np.where(has_value.any(axis=0), n_rep - np.argmax(has_value[::-1], axis=0), 0)
+    beyond = np.flatnonzero(used > reps)
+    if len(beyond):
+        j = int(beyond[0])
+        raise InputError(
+            f"neuron {j} declares {reps[j]} repeats but has values in repeat slot {used[j]}",
+            path=path,
+            field="repetitions",
+        )
+    for name, neurons in sessions.items():
+        if used[neurons].max() != reps[neurons].max():
             raise InputError(
-                f"expected one value per neuron ({n_neurons}), got {reps.shape}",
+                f"session '{name}' declares {reps[neurons].max()} repeats but has values in "
+                f"{used[neurons].max()} repeat slots",
                 path=path,
                 field="repetitions",
             )
-    subjects = _per_neuron(content.get("subject_id", "unknown"), n_neurons, path, "subject_id")
-    session_keys = _per_neuron(content.get("session_id", None), n_neurons, path, "session_id")
-
-    responses = responses.astype(np.float32)
-    n_train = n_train_images(n_img)
-    pairs = list(dict.fromkeys(zip(subjects, session_keys, strict=True)))
-    names = [subject if key == "None" else key for subject, key in pairs]
-    if len(set(names)) < len(names):  # session numbers restart per subject: qualify them
-        names = [f"{subject}-{key}" for subject, key in pairs]
-    sessions = []
-    for (subject, session_key), name in zip(pairs, names, strict=True):
-        neurons = np.flatnonzero((subjects == subject) & (session_keys == session_key))
-        sessions.append(_session(responses[:, :, neurons], image_ids, n_train, name, subject, path))
-
-    metadata: dict[str, Any] = {
-        "source_format": "cadena2019",
-        "test_images": f"last {n_img - n_train} of {n_img} (Cadena et al. 2019: last 20%)",
-    }
-    if "image_types" in content:
-        metadata["image_types"] = _texts(content["image_types"], path, "image_types", n_img)
-    ppd = content.get("pixels_per_degree")
-    dataset = V1Dataset(
-        images=images if images.dtype == np.uint8 else images.astype(np.float32),
-        image_ids=image_ids,
-        sessions=sessions,
-        pixels_per_degree=None if ppd is None else float(ppd),
-        metadata=metadata,
-    )
-    return dataset.validate(path)
-
-
-def _texts(value: Any, path: Path, field: str, n: int) -> list[str]:
-    """Flatten a per-item label array (possibly ``(n, 1)`` or nested 1-element arrays) to ``n`` strings."""
-    flat = np.asarray(value, dtype=object).reshape(-1)
-    out = []
-    for x in flat:
-        while isinstance(x, (np.ndarray, list, tuple)) and len(x) == 1:
-            x = x[0]
-        out.append(str(x.item() if isinstance(x, np.generic) else x))
-    if len(out) != n:
-        raise InputError(f"expected {n} entries, got {len(out)}", path=path, field=field)
-    return out
-
-
-def _per_neuron(value: Any, n_neurons: int, path: Path, field: str) -> np.ndarray:
-    """One text label per neuron from a scalar or a ``(neurons,)`` / ``(neurons, 1)`` array."""
-    arr = np.asarray(value, dtype=object)
-    if arr.size == 1:
-        return np.array([_texts(arr, path, field, 1)[0]] * n_neurons, dtype=object)
-    return np.array(_texts(arr, path, field, n_neurons), dtype=object)
 
 
 def _session(
@@ -191,7 +264,7 @@ def write_cadena(dataset: V1Dataset, path: str | Path) -> None:
         blocks.append(block)
         subjects += [s.subject_id] * s.n_neurons
         sessions += [s.session_id] * s.n_neurons
-        repetitions += [s.n_repeats] * s.n_neurons
+        repetitions += [_slots_with_values(block)] * s.n_neurons
     content = {
         "images": np.asarray(dataset.images)[order],
         "responses": np.concatenate(blocks, axis=2),
@@ -205,6 +278,12 @@ def write_cadena(dataset: V1Dataset, path: str | Path) -> None:
     if dataset.pixels_per_degree is not None:
         content["pixels_per_degree"] = float(dataset.pixels_per_degree)
     write_bytes(path, pickle.dumps(content, protocol=4))
+
+
+def _slots_with_values(block: np.ndarray) -> int:
+    """Repeat slots of a ``(repeats, images, neurons)`` block up to the last one holding a value."""
+    filled = np.flatnonzero(~np.isnan(block).all(axis=(1, 2)))
+    return int(filled[-1]) + 1 if len(filled) else 0
 
 
 def _max_trials_per_image(ids: np.ndarray) -> int:

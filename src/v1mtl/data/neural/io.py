@@ -7,6 +7,7 @@ from pathlib import Path
 from v1mtl.common.errors import InputError
 from v1mtl.data.neural.cadena import DEFAULT_FILE as CADENA_FILE
 from v1mtl.data.neural.cadena import read_cadena
+from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS
 from v1mtl.data.neural.native import is_native, read_native
 from v1mtl.data.neural.nnvision import is_nnvision, read_nnvision
 from v1mtl.data.neural.recordings import V1Dataset
@@ -44,8 +45,12 @@ def detect_v1_format(path: str | Path) -> str | None:
     return None
 
 
-def read_v1(path: str | Path, fmt: str | None = None) -> V1Dataset:
-    """Read the V1 dataset at ``path``; ``fmt`` is one of ``V1_FORMATS`` or None to auto-detect."""
+def read_v1(path: str | Path, fmt: str | None = None, max_elements: int = MAX_ARRAY_ELEMENTS) -> V1Dataset:
+    """Read the V1 dataset at ``path``; ``fmt`` is one of ``V1_FORMATS`` or None to auto-detect.
+
+    ``max_elements`` is the most array elements one file may declare (``limits.MAX_ARRAY_ELEMENTS`` by
+    default); raise it to read a dataset with larger arrays.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", path=path)
@@ -62,4 +67,4 @@ def read_v1(path: str | Path, fmt: str | None = None) -> V1Dataset:
         raise InputError(
             f"unknown format {fmt!r} (expected one of {', '.join(V1_FORMATS)})", path=path, field="format"
         )
-    return readers[fmt](path)
+    return readers[fmt](path, max_elements=max_elements)

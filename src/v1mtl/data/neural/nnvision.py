@@ -34,13 +34,23 @@ from tqdm import tqdm
 from v1mtl.common.atomic import save_npy, write_bytes
 from v1mtl.common.errors import InputError
 from v1mtl.data.images.gray import rgb_to_gray_np
-from v1mtl.data.neural.recordings import Session, V1Dataset
-from v1mtl.data.neural.safe_pickle import integer_ids, numeric_array, require_key, safe_load
+from v1mtl.data.neural.files import inside, read_npy, resolved_root
+from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS, ElementBudget, check_max_elements, shown
+from v1mtl.data.neural.recordings import (
+    INT64_MAX,
+    Session,
+    V1Dataset,
+    check_counts,
+    session_field,
+)
+from v1mtl.data.neural.safe_pickle import label_text, numeric_array, require_key, safe_load, whole_numbers
 
 SESSION_FOLDER = "neuronal_data"
 IMAGE_FOLDER = Path("images") / "individual"
 ID_DIGITS = 6
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_IMAGE_NAME = re.compile(r"([0-9]+)\.npy")  # ASCII digits only: str.isdigit() also accepts '²'
+_SESSION_ARRAYS = ("train_image_ids", "train_responses", "test_image_ids", "test_responses")
 
 
 def is_nnvision(path: str | Path) -> bool:
@@ -48,26 +58,29 @@ def is_nnvision(path: str | Path) -> bool:
     return (Path(path) / SESSION_FOLDER).is_dir()
 
 
-def read_nnvision(path: str | Path, time_bins_sum: int = 12) -> V1Dataset:
-    """Read an nnvision dataset folder (``neuronal_data/*.pickle`` + ``images/individual/*.npy``)."""
+def read_nnvision(
+    path: str | Path, time_bins_sum: int = 12, max_elements: int = MAX_ARRAY_ELEMENTS
+) -> V1Dataset:
+    """Read an nnvision dataset folder (``neuronal_data/*.pickle`` + ``images/individual/*.npy``).
+
+    ``max_elements`` bounds the array elements each session file may declare, and the stacked images.
+    """
     root = Path(path)
-    if time_bins_sum < 1:
-        raise InputError(f"must be at least 1, got {time_bins_sum}", path=root, field="time_bins_sum")
+    if isinstance(time_bins_sum, bool) or not isinstance(time_bins_sum, int) or time_bins_sum < 1:
+        raise InputError(
+            f"must be an integer of at least 1, got {shown(time_bins_sum)}", path=root, field="time_bins_sum"
+        )
+    check_max_elements(max_elements)
     session_dir = root / SESSION_FOLDER
     if not session_dir.is_dir():
         raise InputError(f"missing the '{SESSION_FOLDER}' folder", path=root, field=SESSION_FOLDER)
+    real_root = resolved_root(root)
     files = sorted(session_dir.glob("*.pickle")) + sorted(session_dir.glob("*.pkl"))
     if not files:
         raise InputError("no session pickles (*.pickle)", path=session_dir, field=SESSION_FOLDER)
-    images, image_ids = _read_images(root / IMAGE_FOLDER)
-    sessions = [_read_session(f, time_bins_sum) for f in files]
-    dataset = V1Dataset(
-        images=images,
-        image_ids=image_ids,
-        sessions=sessions,
-        pixels_per_degree=None,
-        metadata={"source_format": "nnvision", "time_bins_sum": time_bins_sum},
-    )
+    images, image_ids = _read_images(root / IMAGE_FOLDER, real_root, max_elements)
+    sessions = [_read_session(f, real_root, time_bins_sum, max_elements) for f in files]
+    _check_distinct_ids(files, sessions)
     known = set(image_ids.tolist())
     for f, s in zip(files, sessions, strict=True):
         for name, ids in (("training_image_ids", s.train_image_ids), ("testing_image_ids", s.test_image_ids)):
@@ -76,27 +89,40 @@ def read_nnvision(path: str | Path, time_bins_sum: int = 12) -> V1Dataset:
                 raise InputError(
                     f"image ids without images in {IMAGE_FOLDER}: {missing[:5]}", path=f, field=name
                 )
-    return dataset.validate(root)
+    dataset = V1Dataset(
+        images=images,
+        image_ids=image_ids,
+        sessions=sessions,
+        pixels_per_degree=None,
+        metadata={"source_format": "nnvision", "time_bins_sum": time_bins_sum},
+    )
+    held_in = {"images": root / IMAGE_FOLDER, "image_ids": root / IMAGE_FOLDER}
+    for f, s in zip(files, sessions, strict=True):
+        held_in |= {session_field(s.session_id, name): f for name in _SESSION_ARRAYS}
+    return dataset.validate(root, files=held_in)
 
 
-def _read_images(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_images(folder: Path, root: Path, max_elements: int) -> tuple[np.ndarray, np.ndarray]:
+    """The images named ``<id>.npy`` in ``folder`` (other files are ignored), stacked in id order."""
     if not folder.is_dir():
         raise InputError("missing image folder", path=folder, field="images")
-    files = [f for f in folder.glob("*.npy") if f.stem.isdigit()]
-    if not files:
+    by_id = _image_files(folder)
+    if not by_id:
         raise InputError("no images (<id>.npy)", path=folder, field="images")
-    files.sort(key=lambda f: int(f.stem))
+    budget = ElementBudget(max_elements)  # for the stack of all images
     images = []
     shape = None
-    for f in tqdm(files, desc="images", unit="img", leave=False, disable=True if len(files) < 500 else None):
-        try:
-            img = np.load(f, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            raise InputError(f"not a readable .npy array ({err})", path=f, field="image") from err
-        img = numeric_array(img, f, "image", finite=True)
+    ids = sorted(by_id)
+    for image_id in tqdm(
+        ids, desc="images", unit="img", leave=False, disable=True if len(ids) < 500 else None
+    ):
+        f = by_id[image_id]
+        img = read_npy(f, root, "image", budget)
+        if img.dtype.kind == "f" and not np.isfinite(img).all():
+            raise InputError("contains NaN or inf", path=f, field="image")
         if img.ndim == 3 and img.shape[2] in (3, 4):
             img = _to_gray(img)
-        if img.ndim != 2:
+        if img.ndim != 2 or 0 in img.shape:
             raise InputError(
                 f"expected (height, width) or (height, width, 3), got {img.shape}", path=f, field="image"
             )
@@ -110,7 +136,28 @@ def _read_images(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     stacked = np.stack(images)
     if stacked.dtype != np.uint8:
         stacked = stacked.astype(np.float32)
-    return stacked, np.array([int(f.stem) for f in files], dtype=np.int64)
+    return stacked, np.array(ids, dtype=np.int64)
+
+
+def _image_files(folder: Path) -> dict[int, Path]:
+    """``{id: file}`` for the files named by an id in ASCII digits (``000005.npy``); two names of one id
+    (``5.npy`` and ``000005.npy``) are an error."""
+    try:
+        names = list(folder.iterdir())
+    except OSError as err:
+        raise InputError(f"cannot list: {err.strerror}", path=folder, field="images") from err
+    by_id: dict[int, Path] = {}
+    for f in names:
+        match = _IMAGE_NAME.fullmatch(f.name)
+        if match is None:
+            continue
+        image_id = int(match.group(1))
+        if image_id > INT64_MAX:
+            raise InputError(f"image id {image_id} is beyond int64", path=f, field="image")
+        if image_id in by_id:
+            raise InputError(f"names image {image_id}, as {by_id[image_id].name} does", path=f, field="image")
+        by_id[image_id] = f
+    return by_id
 
 
 def _to_gray(img: np.ndarray) -> np.ndarray:
@@ -121,11 +168,12 @@ def _to_gray(img: np.ndarray) -> np.ndarray:
     return np.clip(np.round(gray), 0, 255).astype(np.uint8) if img.dtype == np.uint8 else gray
 
 
-def _summed_responses(raw: object, f: Path, field: str, time_bins_sum: int) -> np.ndarray:
+def _summed_responses(
+    raw: object, f: Path, field: str, time_bins_sum: int, budget: ElementBudget
+) -> np.ndarray:
     """``(neurons, time_bins, trials)`` -> ``(trials, neurons)`` float32, summing the first bins."""
-    arr = numeric_array(raw, f, field, ndim=3)
-    if np.isinf(arr).any():
-        raise InputError("contains inf", path=f, field=field)
+    arr = numeric_array(raw, f, field, budget, ndim=3)
+    check_counts(arr, f, field)  # before summing: a negative bin could hide in a positive sum
     if arr.shape[1] < time_bins_sum:
         raise InputError(
             f"has {arr.shape[1]} time bins, fewer than time_bins_sum={time_bins_sum}", path=f, field=field
@@ -134,18 +182,20 @@ def _summed_responses(raw: object, f: Path, field: str, time_bins_sum: int) -> n
     return arr.transpose(2, 0, 1)[:, :, :time_bins_sum].astype(np.float64).sum(axis=2).astype(np.float32)
 
 
-def _read_session(f: Path, time_bins_sum: int) -> Session:
-    content = safe_load(f)
-    subject = require_key(content, "subject_id", f)
-    session_id = require_key(content, "session_id", f)
+def _read_session(f: Path, root: Path, time_bins_sum: int, max_elements: int) -> Session:
+    inside(root, f, "pickle")
+    content = safe_load(f, max_elements)
+    budget = ElementBudget(max_elements)
+    subject = label_text(require_key(content, "subject_id", f), f, "subject_id")
+    session_id = label_text(require_key(content, "session_id", f), f, "session_id")
     train = _summed_responses(
-        require_key(content, "training_responses", f), f, "training_responses", time_bins_sum
+        require_key(content, "training_responses", f), f, "training_responses", time_bins_sum, budget
     )
     test = _summed_responses(
-        require_key(content, "testing_responses", f), f, "testing_responses", time_bins_sum
+        require_key(content, "testing_responses", f), f, "testing_responses", time_bins_sum, budget
     )
-    train_ids = integer_ids(require_key(content, "training_image_ids", f), f, "training_image_ids")
-    test_ids = integer_ids(require_key(content, "testing_image_ids", f), f, "testing_image_ids")
+    train_ids = whole_numbers(require_key(content, "training_image_ids", f), f, "training_image_ids", budget)
+    test_ids = whole_numbers(require_key(content, "testing_image_ids", f), f, "testing_image_ids", budget)
     if train.shape[0] == 0 or train.shape[1] == 0:
         raise InputError(
             f"empty session: {train.shape[0]} trials x {train.shape[1]} neurons",
@@ -170,8 +220,8 @@ def _read_session(f: Path, time_bins_sum: int) -> Session:
         )
     unique_ids, repeats = _group_repeats(test, test_ids)
     return Session(
-        session_id=_scalar_text(session_id),
-        subject_id=_scalar_text(subject),
+        session_id=session_id,
+        subject_id=subject,
         train_image_ids=train_ids,
         train_responses=train,
         test_image_ids=unique_ids,
@@ -179,9 +229,17 @@ def _read_session(f: Path, time_bins_sum: int) -> Session:
     )
 
 
-def _scalar_text(value: object) -> str:
-    arr = np.asarray(value)
-    return str(arr.reshape(-1)[0].item() if arr.size == 1 else value)
+def _check_distinct_ids(files: list[Path], sessions: list[Session]) -> None:
+    """Two files of one session id would be merged by the reference's ``str(session_id)`` keys."""
+    first: dict[str, Path] = {}
+    for f, s in zip(files, sessions, strict=True):
+        if s.session_id in first:
+            raise InputError(
+                f"{s.session_id!r} is also the session_id of {first[s.session_id].name}",
+                path=f,
+                field="session_id",
+            )
+        first[s.session_id] = f
 
 
 def _group_repeats(trials: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
