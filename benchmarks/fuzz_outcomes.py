@@ -25,7 +25,7 @@ def main() -> None:
         log = Path(tmp) / "fuzz.jsonl"
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-m", "fuzz", "-q", "-p", "no:cacheprovider"],
+            [sys.executable, "-m", "pytest", "-m", "fuzz", "-o", "addopts=-q", "-p", "no:cacheprovider"],
             env=os.environ | {"V1MTL_FUZZ_LOG": str(log)},
             capture_output=True,
             text=True,
