@@ -96,3 +96,30 @@ def test_an_input_error_stays_one_line_with_status_2(monkeypatch, capsys, tmp_pa
     _failing_command(monkeypatch, InputError("bad\nvalue", path="a.yaml", field="seed"))
     assert main(["--debug", "simulate-v1", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "v1mtl: error: a.yaml: field 'seed': bad value\n"
+
+
+def test_the_limits_reach_the_readers_through_the_environment(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from v1mtl.common.limits import MAX_ARRAY_ELEMENTS_ENV, MAX_IMAGE_SIDE_ENV
+    from v1mtl.data.images.decode import decode_image
+    from v1mtl.data.images.limits import max_image_side
+    from v1mtl.data.neural.limits import max_array_elements
+
+    # set (empty = the default) through monkeypatch, so what main sets is undone after the test
+    monkeypatch.setenv(MAX_IMAGE_SIDE_ENV, "")
+    monkeypatch.setenv(MAX_ARRAY_ELEMENTS_ENV, "")
+    assert max_image_side() == 8192 and max_array_elements() == 2**28
+    folder = tmp_path / "images" / "cat"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.zeros((40, 40), dtype=np.uint8)).save(folder / "a.png")
+    assert main(["--max-image-side", "16", "report", str(tmp_path / "no-study")]) == 2
+    assert max_image_side() == 16  # set for this process and the ones it starts
+    # a limit below the image's side refuses it, in one line naming the file and how to raise the limit
+    with pytest.raises(InputError) as caught:
+        decode_image(folder / "a.png", 32)
+    assert "a.png" in str(caught.value) and "--max-image-side" in str(caught.value)
+    monkeypatch.setenv(MAX_ARRAY_ELEMENTS_ENV, "12x")
+    with pytest.raises(InputError, match=f"environment variable {MAX_ARRAY_ELEMENTS_ENV} must be a positive"):
+        max_array_elements()

@@ -26,6 +26,7 @@ import sys
 
 from v1mtl import __version__
 from v1mtl.common.errors import InputError
+from v1mtl.common.limits import MAX_ARRAY_ELEMENTS_ENV, MAX_IMAGE_SIDE_ENV
 
 COMMAND_MODULES = (
     # the whole study and its report
@@ -69,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"v1mtl {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument(
+        "--max-image-side",
+        type=int,
+        metavar="N",
+        help="largest width or height an image file may declare (default 8192; sets V1MTL_MAX_IMAGE_SIDE)",
+    )
+    parser.add_argument(
+        "--max-array-elements",
+        type=int,
+        metavar="N",
+        help="most array elements one V1 data file may declare (default 2**28; sets V1MTL_MAX_ARRAY_ELEMENTS)",
+    )
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     top.required = True
     group_subparsers: dict[str, argparse._SubParsersAction] = {}
@@ -110,9 +123,24 @@ def main(argv: list[str] | None = None) -> int:
         return _closed_pipe()
 
 
+def _set_limits(args: argparse.Namespace) -> None:
+    """The resource limits as environment variables, so the processes a study starts (Ray workers, Slurm
+    jobs) read them too (``v1mtl.common.limits``)."""
+    for value, name, flag in (
+        (args.max_image_side, MAX_IMAGE_SIDE_ENV, "--max-image-side"),
+        (args.max_array_elements, MAX_ARRAY_ELEMENTS_ENV, "--max-array-elements"),
+    ):
+        if value is None:
+            continue
+        if value < 1:
+            raise InputError(f"must be a positive integer, got {value}", field=flag)
+        os.environ[name] = str(value)
+
+
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _set_limits(args)
         return int(args.func(args) or 0)
     except InputError as err:
         print(f"v1mtl: error: {one_line(str(err))}", file=sys.stderr)

@@ -142,7 +142,7 @@ def _check_declared_size(path: Path, declared: tuple[int, int], size: int, max_s
     if max(w, h) > max_side:
         raise UnreadableImageError(
             f"the file declares {w}x{h} px, over the limit of {max_side} px per side "
-            "(raise it with max_image_side=)",
+            "(raise it with v1mtl --max-image-side N, or max_image_side=)",
             path=path,
         )
     if min(w, h) < size:

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from v1mtl.data.neural.io import detect_v1_format, read_v1
-from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS
 from v1mtl.data.neural.recordings import V1Dataset
 
 EV_THRESHOLD = 0.15
@@ -19,9 +18,7 @@ def detect_neural_format(path: str | Path) -> str | None:
     return detect_v1_format(path)
 
 
-def inspect_neural(
-    path: str | Path, fmt: str | None, max_elements: int = MAX_ARRAY_ELEMENTS
-) -> dict[str, Any]:
+def inspect_neural(path: str | Path, fmt: str | None, max_elements: int | None = None) -> dict[str, Any]:
     """Read the dataset at ``path`` (``read_v1``'s ``max_elements``) and summarize it (see ``summarize``)."""
     dataset = read_v1(path, fmt, max_elements)
     return summarize(dataset, fmt or detect_v1_format(path) or "unknown")

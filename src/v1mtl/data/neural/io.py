@@ -7,7 +7,7 @@ from pathlib import Path
 from v1mtl.common.errors import InputError
 from v1mtl.data.neural.cadena import DEFAULT_FILE as CADENA_FILE
 from v1mtl.data.neural.cadena import read_cadena
-from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS
+from v1mtl.data.neural.limits import max_array_elements
 from v1mtl.data.neural.native import is_native, read_native
 from v1mtl.data.neural.nnvision import is_nnvision, read_nnvision
 from v1mtl.data.neural.recordings import V1Dataset
@@ -45,11 +45,11 @@ def detect_v1_format(path: str | Path) -> str | None:
     return None
 
 
-def read_v1(path: str | Path, fmt: str | None = None, max_elements: int = MAX_ARRAY_ELEMENTS) -> V1Dataset:
+def read_v1(path: str | Path, fmt: str | None = None, max_elements: int | None = None) -> V1Dataset:
     """Read the V1 dataset at ``path``; ``fmt`` is one of ``V1_FORMATS`` or None to auto-detect.
 
-    ``max_elements`` is the most array elements one file may declare (``limits.MAX_ARRAY_ELEMENTS`` by
-    default); raise it to read a dataset with larger arrays.
+    ``max_elements`` is the most array elements one file may declare (default: ``V1MTL_MAX_ARRAY_ELEMENTS``
+    if set, else ``limits.MAX_ARRAY_ELEMENTS``); raise it to read a dataset with larger arrays.
     """
     path = Path(path)
     if not path.exists():
@@ -67,4 +67,4 @@ def read_v1(path: str | Path, fmt: str | None = None, max_elements: int = MAX_AR
         raise InputError(
             f"unknown format {fmt!r} (expected one of {', '.join(V1_FORMATS)})", path=path, field="format"
         )
-    return readers[fmt](path, max_elements=max_elements)
+    return readers[fmt](path, max_elements=max_array_elements(max_elements))

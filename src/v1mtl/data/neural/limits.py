@@ -4,7 +4,9 @@ A file says how big its arrays are (a ``.npy`` header, the nested lists of a pic
 allocates them. Every reader checks those declared sizes against ``max_elements`` first, so a small
 hostile file cannot make it allocate gigabytes or run for minutes. The default fits the largest
 published dataset read here (Cadena et al. 2019: 7250 x 140 x 140 = 142 million pixels) with room to
-spare. To read a larger one, pass ``max_elements=`` to ``read_v1`` or to the format's reader.
+spare. To read a larger one, pass ``max_elements=`` to ``read_v1`` or to the format's reader, or set the
+environment variable ``V1MTL_MAX_ARRAY_ELEMENTS`` (``v1mtl --max-array-elements N ...`` sets it, for a
+study's workers too; ``v1mtl.common.limits``), which ``read_v1`` uses when it is not given a limit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from v1mtl.common.errors import InputError
+from v1mtl.common.limits import MAX_ARRAY_ELEMENTS_ENV, from_environment
 
 MAX_ARRAY_ELEMENTS = 2**28
 """Default most array elements one file may declare (about 268 million; 2 GiB as float64)."""
@@ -59,6 +62,11 @@ def shown(value: object) -> str:
         return f"<{type(value).__name__}>"
 
 
+def max_array_elements(value: int | None = None) -> int:
+    """``value`` if given, else ``V1MTL_MAX_ARRAY_ELEMENTS`` if set, else ``MAX_ARRAY_ELEMENTS``."""
+    return from_environment(MAX_ARRAY_ELEMENTS_ENV, MAX_ARRAY_ELEMENTS) if value is None else value
+
+
 def check_max_elements(max_elements: int) -> int:
     """``max_elements`` itself: a positive integer, else ``InputError`` on the option."""
     if isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 1:
@@ -84,7 +92,7 @@ class ElementBudget:
         if self.used > self.max_elements:
             raise InputError(
                 f"declares {n:,} array elements (shape {tuple(shape)}), {self.used:,} in all, over the "
-                f"limit of {self.max_elements:,}; pass max_elements= to the reader to allow more",
+                f"limit of {self.max_elements:,}; raise it with v1mtl --max-array-elements N (or max_elements=)",
                 path=path,
                 field=field,
             )

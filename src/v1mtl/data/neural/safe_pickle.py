@@ -311,7 +311,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         if info.st_size > max_bytes:
             raise InputError(
                 f"{info.st_size:,} bytes, more than a pickle within the element limit can hold "
-                f"({max_bytes:,}); pass max_elements= to the reader to allow more",
+                f"({max_bytes:,}); raise it with v1mtl --max-array-elements N (or max_elements=)",
                 path=path,
             )
         return path.read_bytes()
