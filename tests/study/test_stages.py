@@ -6,7 +6,7 @@ import pytest
 
 from v1mtl.common.errors import InputError
 from v1mtl.study.runner import run_units
-from v1mtl.study.stages import DONE_FILE, STARTED_FILE, Unit, is_complete, what_changed
+from v1mtl.study.stages import DONE_FILE, STARTED_FILE, Unit, is_complete, prepare_folder, what_changed
 
 
 def _plan(
@@ -184,3 +184,14 @@ def test_markers_without_run_ids_still_count_as_complete(tmp_path):
     calls.clear()
     run_units(_plan(calls, 1, 1), tmp_path, log=lambda s: None)
     assert calls == []
+
+
+def test_a_unit_restarted_after_a_kill_starts_without_the_temporaries_left_behind(tmp_path):
+    unit = Unit("targets", "real", {"a": 1}, run=lambda folder: None)
+    folder = prepare_folder(unit, tmp_path, stamp="20261203-000000")
+    (folder / ".data.ab12cd34.partial").mkdir()  # a killed atomic_folder
+    (folder / ".data.ab12cd34.partial" / "images.npy").write_bytes(b"x" * 100)
+    (folder / ".last.pt.zz99yy88.tmp").write_bytes(b"y")  # a killed atomic_open
+    (folder / "data").mkdir()  # real outputs stay
+    prepare_folder(unit, tmp_path, stamp="20261203-000001")
+    assert sorted(p.name for p in folder.iterdir()) == [".fingerprint.json", "data"]

@@ -218,7 +218,9 @@ def prepare_folder(unit: Unit, root: Path, *, stamp: str) -> Path:
     A folder that holds finished work of other settings or inputs is moved to ``<name>.replaced-<stamp>``
     (the driver's start time, ``YYYYmmdd-HHMMSS``), never deleted. A folder of unfinished work started under
     another fingerprint or from other upstream outputs is emptied, so stale checkpoints are never resumed.
-    A ``derived`` unit's folder is kept and its work overwrites its outputs.
+    A ``derived`` unit's folder is kept and its work overwrites its outputs. Temporaries a killed writer
+    left in the folder (``.NAME.XXXXXXXX.tmp`` files, ``.NAME.XXXXXXXX.partial`` folders) are removed: the
+    driver prepares a unit only when nothing else runs it.
     """
     folder = unit.folder(root)
     started = folder / STARTED_FILE
@@ -231,6 +233,7 @@ def prepare_folder(unit: Unit, root: Path, *, stamp: str) -> Path:
         else:
             shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    atomic.remove_stale_temporaries(folder)
     if not started.exists():
         atomic.write_json(
             started, {"fingerprint": unit.fingerprint, "inputs": inputs, "settings": unit.settings}
