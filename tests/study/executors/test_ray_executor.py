@@ -67,7 +67,7 @@ def test_bad_input_in_a_unit_stops_the_study_and_a_rerun_after_the_fix_resumes(r
     assert failed.returncode == 2
     err = failed.stderr.strip()
     assert len(err.splitlines()) == 1, err
-    assert "images.npy" in err and "missing array file" in err and "(in unit v1/data)" in err
+    assert "images.npy" in err and "No such file" in err and "(in unit v1/data)" in err
     finished = {p: json.loads(p.read_text())["run"] for p in out.glob("*/*/.done.json")}
     (tmp_path / "images.npy").rename(recordings / "images.npy")
     resumed = ray_cluster.run(args)
