@@ -8,19 +8,22 @@ from typing import Any
 import numpy as np
 
 from v1mtl.data.neural.io import detect_v1_format, read_v1
+from v1mtl.data.neural.nwb import NwbOptions
 from v1mtl.data.neural.recordings import V1Dataset
 
 EV_THRESHOLD = 0.15
 
 
 def detect_neural_format(path: str | Path) -> str | None:
-    """The V1 format of ``path`` (``native``, ``cadena2019``, ``nnvision``) or None."""
+    """The V1 format of ``path`` (``native``, ``cadena2019``, ``nnvision``, ``nwb``) or None."""
     return detect_v1_format(path)
 
 
-def inspect_neural(path: str | Path, fmt: str | None, max_elements: int | None = None) -> dict[str, Any]:
-    """Read the dataset at ``path`` (``read_v1``'s ``max_elements``) and summarize it (see ``summarize``)."""
-    dataset = read_v1(path, fmt, max_elements)
+def inspect_neural(
+    path: str | Path, fmt: str | None, max_elements: int | None = None, nwb: NwbOptions | None = None
+) -> dict[str, Any]:
+    """Read the dataset at ``path`` (``read_v1``'s ``max_elements`` and ``nwb``) and summarize it (``summarize``)."""
+    dataset = read_v1(path, fmt, max_elements, nwb)
     return summarize(dataset, fmt or detect_v1_format(path) or "unknown")
 
 
