@@ -182,3 +182,32 @@ def test_cli_inspect_with_options(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert summary["format"] == "nwb" and summary["n_images"] == N_IMAGES
     assert main(["data", "inspect", str(path)]) == 2  # the default column image_id is missing
     assert "field 'intervals/trials.image_id'" in capsys.readouterr().err
+
+
+@pytest.mark.fuzz
+def test_fuzz_corrupted_bytes(fuzz_check: Any, tmp_path: Path) -> None:
+    """Flipped bytes and truncations of a valid file: a valid dataset or one line naming the file."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from neural_fixtures import assert_valid
+
+    raw = write_nwb(tmp_path / "template.nwb").read_bytes()
+
+    @settings(max_examples=80, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(truncate=st.booleans(), position=st.integers(0, 10**6), byte=st.integers(1, 255))
+    def case(truncate: bool, position: int, byte: int) -> None:
+        mutated = bytearray(raw)
+        if truncate:
+            mutated = mutated[: position % len(raw)]
+        else:
+            mutated[position % len(raw)] ^= byte
+        path = tmp_path / "case.nwb"
+        path.write_bytes(bytes(mutated))
+        outcome, value = fuzz_check("nwb", lambda: read_v1(path), path)
+        if truncate:
+            assert outcome == "input_error", "accepted a truncated file"
+        if outcome == "accepted":
+            assert_valid(value)
+
+    case()
