@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "train",
     "corrupt",
     "evaluate_robustness",
+    "evaluate_adversarial",
     "evaluate_predictivity",
     "evaluate_brain_robustness",
     "analyze_reconstruction",
