@@ -1,4 +1,5 @@
-"""Shared by every test folder: the outcome check of the fuzzing tests (``@pytest.mark.fuzz``).
+"""Shared by every test folder: the figures a test's code draws (``drawn``), and the outcome check of the
+fuzzing tests (``@pytest.mark.fuzz``).
 
 A fuzzing test feeds a generated malformed (or harmlessly varied) input to a reader or a config loader
 and hands the call to ``fuzz_check``: the only allowed outcomes are a result or an ``InputError`` whose
@@ -16,10 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
+from v1mtl.common import figure_style as style
 from v1mtl.common.errors import InputError
 
 FUZZ_LOG = "V1MTL_FUZZ_LOG"
+
+# Every hypothesis test of the suite: seeded (the same cases every run, no example database), without a
+# per-case deadline (a slow CI machine is no failure); its session fixtures (fuzz_check) hold no state
+# between examples. A test sets only its own ``max_examples``.
+settings.register_profile(
+    "v1mtl",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("v1mtl")
 
 
 def _record(fmt: str, outcome: str) -> None:
@@ -51,3 +66,17 @@ class FuzzCheck:
 @pytest.fixture(scope="session")
 def fuzz_check() -> FuzzCheck:
     return FuzzCheck()
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the code under test saves, in order (they are still written)."""
+    figs = []
+    save = style.save
+
+    def keep(fig, path):
+        figs.append(fig)
+        return save(fig, path)
+
+    monkeypatch.setattr(style, "save", keep)
+    return figs

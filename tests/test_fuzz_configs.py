@@ -18,7 +18,7 @@ from typing import Annotated, Any, Union
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from v1mtl.analysis import ReconstructionConfig, SaliencyConfig
@@ -57,13 +57,6 @@ ANY_FINITE = {"elu_offset"}
 # BuiltinConfig (v1mtl.data.images.builtin) is the data readers' to bound; its numbers are checked when
 # the set is made. Its keys are still fuzzed for tracebacks below.
 UNBOUNDED_SCHEMAS = {"data make-builtin"}
-
-
-def fuzz(examples: int) -> settings:
-    """Seeded (the same cases every run), without a per-case deadline: a slow CI machine is no failure."""
-    return settings(
-        max_examples=examples, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,7 +157,7 @@ def _outside(leaf: Leaf) -> st.SearchStrategy:
 
 
 @pytest.mark.parametrize("leaf", BOUNDED, ids=lambda leaf: f"{leaf.command}:{leaf.key}")
-@fuzz(3)
+@settings(max_examples=3)
 @given(data=st.data())
 def test_an_out_of_range_value_is_an_input_error_naming_the_full_key(fuzz_check, leaf, data):
     value = data.draw(_outside(leaf))
@@ -181,7 +174,7 @@ SIMULATE_FLAGS = [
 
 
 @pytest.mark.parametrize("leaf", SIMULATE_FLAGS, ids=lambda leaf: leaf.key)
-@fuzz(5)
+@settings(max_examples=5)
 @given(data=st.data())
 def test_an_out_of_range_flag_is_an_input_error_naming_the_flag(fuzz_check, leaf, data):
     # simulate-v1 --image-size 100000, --fano nan: the flags are the config's last layer
@@ -245,7 +238,7 @@ def _yaml_text(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
 
 
-@fuzz(250)
+@settings(max_examples=250)
 @given(
     command=st.sampled_from(sorted(SCHEMAS)),
     key=st.sampled_from(ALL_KEYS) | st.from_regex(r"[a-z_]{1,8}(\.[a-z_]{1,8}){0,2}", fullmatch=True),
@@ -262,7 +255,7 @@ def _write(data: bytes) -> Path:
     return path
 
 
-@fuzz(100)
+@settings(max_examples=100)
 @given(
     command=st.sampled_from(sorted(SCHEMAS)),
     document=st.dictionaries(
@@ -286,7 +279,7 @@ def test_any_yaml_file_is_a_config_or_a_one_line_error_naming_it(fuzz_check, com
     fuzz_check("config", lambda: load_config(SCHEMAS[command], path), path)
 
 
-@fuzz(100)
+@settings(max_examples=100)
 @given(command=st.sampled_from(sorted(SCHEMAS)), data=st.data())
 def test_a_damaged_valid_config_file_is_a_config_or_a_one_line_error_naming_it(fuzz_check, command, data):
     schema = SCHEMAS[command]
@@ -333,7 +326,7 @@ def _deep(data: st.DataObject) -> str:
 ATTACKS = ["duplicate key", "alias bomb", "deep nesting"]
 
 
-@fuzz(60)
+@settings(max_examples=60)
 @given(command=st.sampled_from(sorted(SCHEMAS)), attack=st.sampled_from(ATTACKS), data=st.data())
 def test_duplicate_keys_alias_bombs_and_deep_nesting_are_refused_in_files(fuzz_check, command, attack, data):
     text = {
@@ -349,7 +342,7 @@ def test_duplicate_keys_alias_bombs_and_deep_nesting_are_refused_in_files(fuzz_c
     )
 
 
-@fuzz(40)
+@settings(max_examples=40)
 @given(
     command=st.sampled_from(sorted(SCHEMAS)),
     attack=st.sampled_from(["alias bomb", "deep nesting"]),
@@ -374,7 +367,7 @@ def test_alias_bombs_and_deep_nesting_are_refused_in_set(fuzz_check, command, at
 ENCODINGS = ["latin-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
 
 
-@fuzz(40)
+@settings(max_examples=40)
 @given(
     command=st.sampled_from(sorted(SCHEMAS)),
     encoding=st.sampled_from(ENCODINGS),
@@ -405,7 +398,7 @@ def run_folders(tmp_path_factory) -> tuple[Path, Path]:
     return train_dir, fit_dir
 
 
-@fuzz(40)
+@settings(max_examples=40)
 @given(damaged=DAMAGED, stage=st.sampled_from(["train", "fit-neural"]))
 def test_a_damaged_config_yaml_in_a_run_folder_is_an_input_error(fuzz_check, run_folders, damaged, stage):
     from v1mtl.neural_model import fit_v1_model

@@ -2,27 +2,12 @@
 titles, one colour bar, condition colours and labels without seeds."""
 
 import numpy as np
-import pytest
 from matplotlib.colors import to_hex
 
 from v1mtl.analysis import plots
 from v1mtl.common import figure_style as style
 
 NETWORKS = ["mtl-s0", "baseline-s1", "baseline-s0", "mtl-s1"]
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the code under test saves, in order (they are still written)."""
-    figs = []
-    save = style.save
-
-    def keep(fig, path):
-        figs.append(fig)
-        return save(fig, path)
-
-    monkeypatch.setattr(style, "save", keep)
-    return figs
 
 
 def _grid(fig, n_cols):

@@ -9,10 +9,10 @@ from torch import nn
 from v1mtl.common.errors import InputError
 from v1mtl.evaluate.adversarial import (
     AdversarialRow,
+    csv_rows,
     evaluate_adversarial,
     gradient_masking_reasons,
     pgd,
-    rows_to_csv,
 )
 
 
@@ -129,9 +129,7 @@ def test_rows_are_repeatable_with_the_seed_and_accuracy_falls_with_the_budget():
     ]
     assert rows[0].accuracy == 1.0 and rows[2].accuracy == 0.0 and rows[4].accuracy == 0.0
     assert gradient_masking_reasons(rows, n_classes=3) == []
-    assert rows_to_csv(rows).splitlines()[0] == (
-        "model,norm,eps,n,correct,accuracy,mean_loss_start,mean_loss_end"
-    )
+    assert ",".join(csv_rows(rows)[0]) == "model,norm,eps,n,correct,accuracy,mean_loss_start,mean_loss_end"
 
 
 def test_a_masked_gradient_is_flagged():

@@ -1,25 +1,9 @@
 """Accuracy against severity: an axis fitted to the data with the chance line, study labels and colours."""
 
-import pytest
-
 from v1mtl.common import figure_style as style
 from v1mtl.evaluate.predictivity_plots import layer_sweep
 from v1mtl.evaluate.robustness_plots import plot_accuracy_vs_severity
 from v1mtl.evaluate.robustness_table import RobustnessRow
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the code under test saves, in order (they are still written)."""
-    figs = []
-    save = style.save
-
-    def keep(fig, path):
-        figs.append(fig)
-        return save(fig, path)
-
-    monkeypatch.setattr(style, "save", keep)
-    return figs
 
 
 def _rows(model: str, clean: int, per_severity: list[int]) -> list[RobustnessRow]:

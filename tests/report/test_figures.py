@@ -18,20 +18,6 @@ from v1mtl.report.document import Document, Figure
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the code under test saves, in order (they are still written)."""
-    figs = []
-    save = style.save
-
-    def keep(fig, path):
-        figs.append(fig)
-        return save(fig, path)
-
-    monkeypatch.setattr(style, "save", keep)
-    return figs
-
-
 def _sweep(name: str, accuracies: dict[float, int]) -> list[RobustnessRow]:
     """Gaussian-sweep rows of 100 images: std -> correct; the clean row is std 0's."""
     rows = [RobustnessRow(name, "gaussian-sweep", "none", False, "gray", "clean", 0.0, 100, accuracies[0.0])]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from train_fixtures import tiny_config
 
@@ -40,16 +40,6 @@ pytestmark = pytest.mark.fuzz
 REJECT, ACCEPT, EITHER = "reject", "accept", "either"
 SIDE = 32
 _case = itertools.count()
-
-
-def fuzz_settings(n: int) -> settings:
-    return settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
 
 
 def network_payload(sessions: dict[str, int]) -> dict:
@@ -182,7 +172,7 @@ def byte_mutations(draw, data: bytes) -> tuple[bytes, str]:
 
 
 @given(which=st.sampled_from(["plain", "readouts"]), data=st.data())
-@fuzz_settings(60)
+@settings(max_examples=60)
 def test_fuzz_checkpoint_bytes(which, data, payloads, tmp_path, fuzz_check):
     path = write(tmp_path, payloads[which])
     content, expect = data.draw(byte_mutations(path.read_bytes()))
@@ -192,7 +182,7 @@ def test_fuzz_checkpoint_bytes(which, data, payloads, tmp_path, fuzz_check):
 
 
 @given(data=st.data())
-@fuzz_settings(20)
+@settings(max_examples=20)
 def test_fuzz_shared_core_bytes(data, payloads, tmp_path, fuzz_check):
     path = write(tmp_path, payloads["plain"])
     content, expect = data.draw(byte_mutations(path.read_bytes()))
@@ -272,7 +262,7 @@ def field_mutations(draw, payload: dict) -> tuple[dict, str]:
 
 
 @given(which=st.sampled_from(["plain", "readouts"]), data=st.data())
-@fuzz_settings(80)
+@settings(max_examples=80)
 def test_fuzz_checkpoint_fields(which, data, payloads, tmp_path, fuzz_check):
     payload, expect = data.draw(field_mutations(payloads[which]))
     path = write(tmp_path, payload)
@@ -284,7 +274,7 @@ def test_fuzz_checkpoint_fields(which, data, payloads, tmp_path, fuzz_check):
     which=st.sampled_from(["plain", "readouts"]),
     kind=st.sampled_from(["session-count", "session-added", "model-differs"]),
 )
-@fuzz_settings(6)
+@settings(max_examples=6)
 def test_fuzz_checkpoint_inconsistent_fields(which, kind, payloads, tmp_path, fuzz_check):
     payload = copy.copy(payloads[which])
     if kind == "session-count":
@@ -369,7 +359,7 @@ def state_mutations(draw, state: dict) -> tuple[object, str]:
 
 
 @given(which=st.sampled_from(["plain", "readouts"]), data=st.data())
-@fuzz_settings(50)
+@settings(max_examples=50)
 def test_fuzz_checkpoint_state_dict(which, data, payloads, tmp_path, fuzz_check):
     payload = dict(payloads[which])
     payload["state_dict"], expect = data.draw(state_mutations(payload["state_dict"]))
@@ -392,7 +382,7 @@ V1_FIELDS = {
 
 
 @given(data=st.data())
-@fuzz_settings(30)
+@settings(max_examples=30)
 def test_fuzz_v1_model(data, payloads, tmp_path, fuzz_check):
     payload = dict(payloads["v1"])
     kind = data.draw(st.sampled_from(["remove", "bad-value", "harmless", "state"]))
@@ -432,7 +422,7 @@ RESUME_KEYS = (
 
 
 @given(key=st.sampled_from(RESUME_KEYS), change=st.sampled_from(["remove", "wrong-type", "none"]))
-@fuzz_settings(24)
+@settings(max_examples=24)
 def test_fuzz_train_state(key, change, payloads, tmp_path, fuzz_check):
     payload = dict(payloads["plain"])
     payload.update(

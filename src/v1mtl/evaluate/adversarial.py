@@ -20,8 +20,6 @@ accuracy must fall to chance or below.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,10 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from v1mtl.common.atomic import write_json, write_text
+from v1mtl.common.atomic import write_json
 from v1mtl.common.config import config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.ranges import BatchSize, NonNegativeFloat, PixelValue, PositiveInt, Seed
+from v1mtl.common.tables import write_csv
 from v1mtl.evaluate.corrupted_sources import evenly_spaced
 
 Norm = Literal["linf", "l2"]
@@ -291,25 +290,9 @@ def gradient_masking_reasons(rows: list[AdversarialRow], n_classes: int) -> list
     return reasons
 
 
-def rows_to_csv(rows: list[AdversarialRow]) -> str:
-    """The tidy CSV text, columns ``CSV_COLUMNS``."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow(
-            [
-                r.model,
-                r.norm,
-                repr(r.eps),
-                r.n,
-                r.correct,
-                repr(r.accuracy),
-                repr(r.mean_loss_start),
-                repr(r.mean_loss_end),
-            ]
-        )
-    return buf.getvalue()
+def csv_rows(rows: list[AdversarialRow]) -> list[dict[str, Any]]:
+    """The tidy CSV's rows, columns ``CSV_COLUMNS``."""
+    return [{column: getattr(r, column) for column in CSV_COLUMNS} for r in rows]
 
 
 def _batches(
@@ -391,7 +374,7 @@ def run_adversarial_stage(
     reasons = gradient_masking_reasons(rows, data.n_classes)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(out_dir / CSV_NAME, rows_to_csv(rows))
+    write_csv(out_dir / CSV_NAME, csv_rows(rows))
     summary = {
         "model": info["name"],
         "checkpoint": info["path"],

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from image_fixtures import WNIDS, make_image_folder, make_tinyimagenet, make_tinyimagenet_c
 from PIL import Image
@@ -34,16 +34,6 @@ pytestmark = pytest.mark.fuzz
 SIZE = 16  # fixture images and the decoded size: small, so a case costs milliseconds
 REJECT, ACCEPT, EITHER = "reject", "accept", "either"
 _case = itertools.count()
-
-
-def fuzz_settings(n: int) -> settings:
-    return settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
 
 
 def fresh_copy(template: Path, tmp_path: Path) -> Path:
@@ -151,7 +141,7 @@ def valid_image(value) -> None:
 
 
 @given(fmt=st.sampled_from(["PNG", "JPEG"]), data=st.data())
-@fuzz_settings(140)
+@settings(max_examples=140)
 def test_fuzz_image_file(fmt, data, tmp_path, fuzz_check):
     # 24 px sources decoded at 16 px, so a declared size just below or above the real one is in play
     what, content, expect = data.draw(image_mutations(fmt, side=24))
@@ -307,7 +297,7 @@ def tin_text_mutations(draw, root: Path) -> tuple[Path, bytes, str, Callable]:
 
 
 @given(data=st.data())
-@fuzz_settings(70)
+@settings(max_examples=70)
 def test_fuzz_tinyimagenet_text_files(data, tin_template, tmp_path, fuzz_check):
     root = fresh_copy(tin_template, tmp_path)
     path, content, expect, valid = data.draw(tin_text_mutations(root))
@@ -321,7 +311,7 @@ def tin_images(root: Path) -> list[Path]:
 
 
 @given(data=st.data())
-@fuzz_settings(40)
+@settings(max_examples=40)
 def test_fuzz_tinyimagenet_images(data, tin_template, tmp_path, fuzz_check):
     root = fresh_copy(tin_template, tmp_path)
     path = data.draw(st.sampled_from(tin_images(root)))
@@ -349,7 +339,7 @@ def test_fuzz_tinyimagenet_images(data, tin_template, tmp_path, fuzz_check):
     ),
     pick=st.integers(0, 2),
 )
-@fuzz_settings(40)
+@settings(max_examples=40)
 def test_fuzz_tinyimagenet_layout(kind, pick, tin_template, tmp_path, fuzz_check):
     root = fresh_copy(tin_template, tmp_path)
     wnid, other = WNIDS[pick], WNIDS[(pick + 1) % 3]
@@ -449,7 +439,7 @@ def valid_folder(n_images: int = 24) -> Callable:
     pick=st.integers(0, 2),
     ch=st.sampled_from(["\n", "\t", "\x1b", "\x7f", "\r"]),
 )
-@fuzz_settings(50)
+@settings(max_examples=50)
 def test_fuzz_image_folder_layout(kind, split, pick, ch, folder_template, tmp_path, fuzz_check):
     root = fresh_copy(folder_template, tmp_path)
     cls = FOLDER_CLASSES[pick]
@@ -500,7 +490,7 @@ def test_fuzz_image_folder_layout(kind, split, pick, ch, folder_template, tmp_pa
 
 
 @given(data=st.data())
-@fuzz_settings(40)
+@settings(max_examples=40)
 def test_fuzz_image_folder_images(data, folder_template, tmp_path, fuzz_check):
     root = fresh_copy(folder_template, tmp_path)
     path = data.draw(st.sampled_from(sorted(root.rglob("*.png"))))
@@ -547,7 +537,7 @@ SEVERITY_NAMES = st.one_of(
 
 
 @given(corruption=st.sampled_from(["fog", "snow"]), severity=st.sampled_from(["1", "2"]), name=SEVERITY_NAMES)
-@fuzz_settings(40)
+@settings(max_examples=40)
 def test_fuzz_tinyimagenet_c_severity_folders(
     corruption, severity, name, tinc_template, tmp_path, fuzz_check
 ):
@@ -571,7 +561,7 @@ def test_fuzz_tinyimagenet_c_severity_folders(
     ),
     data=st.data(),
 )
-@fuzz_settings(40)
+@settings(max_examples=40)
 def test_fuzz_tinyimagenet_c_sets(kind, data, tinc_template, tmp_path, fuzz_check):
     root = fresh_copy(tinc_template, tmp_path)
     folder = root / data.draw(st.sampled_from(["fog", "snow"])) / data.draw(st.sampled_from(["1", "2"]))

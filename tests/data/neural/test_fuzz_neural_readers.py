@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from neural_fixtures import (
     NNVISION_SESSIONS,
@@ -53,16 +53,6 @@ pytestmark = pytest.mark.fuzz
 
 REJECT, SAME, VALID, EITHER = "reject", "same", "valid", "either"
 Variant = tuple[str, Callable[[Any], Any], str]  # (name, make the value from a hypothesis draw, expectation)
-
-
-def fuzz_settings(max_examples: int) -> settings:
-    return settings(
-        max_examples=max_examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 def judge(fuzz_check, fmt: str, read: Callable[[], Any], named: Path, expect: str, baseline=None) -> None:
@@ -282,7 +272,7 @@ def _parent_and_key(manifest: dict, keys: tuple) -> tuple[Any, Any]:
 
 
 @pytest.mark.parametrize("field", sorted(NATIVE_FIELDS))
-@fuzz_settings(10)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_native_manifest_fields(fuzz_check, native_template, tmp_path, field, data):
     template, baseline = native_template
@@ -301,7 +291,7 @@ def test_native_manifest_fields(fuzz_check, native_template, tmp_path, field, da
     judge(fuzz_check, "native", read_native_case(root), root, expect, baseline)
 
 
-@fuzz_settings(40)
+@settings(max_examples=40)
 @given(truncate=st.booleans(), position=st.integers(0, 10**6), byte=st.integers(0, 255))
 def test_native_manifest_bytes(fuzz_check, native_template, tmp_path, truncate, position, byte):
     template, baseline = native_template
@@ -422,7 +412,7 @@ NATIVE_ARRAY_CASES = _native_array_cases()
 @pytest.mark.parametrize(
     ("name", "variant", "expect"), NATIVE_ARRAY_CASES, ids=[f"{n}-{v}" for n, v, _ in NATIVE_ARRAY_CASES]
 )
-@fuzz_settings(3)
+@settings(max_examples=3)
 @given(data=st.data())
 def test_native_array_contents(fuzz_check, native_template, tmp_path, name, variant, expect, data):
     template, baseline = native_template
@@ -440,7 +430,7 @@ def test_native_array_contents(fuzz_check, native_template, tmp_path, name, vari
 
 
 @pytest.mark.parametrize("name", NATIVE_ARRAYS)
-@fuzz_settings(12)
+@settings(max_examples=12)
 @given(
     how=st.sampled_from(["header byte", "any byte", "truncate"]),
     position=st.integers(0, 10**6),
@@ -676,7 +666,7 @@ CADENA_CASES = [
 @pytest.mark.parametrize(
     ("key", "name", "expect"), CADENA_CASES, ids=[f"{k}-{n}" for k, n, _ in CADENA_CASES]
 )
-@fuzz_settings(3)
+@settings(max_examples=3)
 @given(data=st.data(), protocol=st.sampled_from([2, 4, 5]))
 def test_cadena_field_values(fuzz_check, cadena_baseline, tmp_path, key, name, expect, data, protocol):
     content = copy.copy(CADENA)
@@ -686,7 +676,7 @@ def test_cadena_field_values(fuzz_check, cadena_baseline, tmp_path, key, name, e
 
 
 @pytest.mark.parametrize("key", [*CADENA_KEYS, "image_numbers", "unknown_key"])
-@fuzz_settings(6)
+@settings(max_examples=6)
 @given(value=JUNK, delete=st.booleans())
 def test_cadena_wrong_types(fuzz_check, cadena_baseline, tmp_path, key, value, delete):
     content = copy.copy(CADENA)
@@ -704,7 +694,7 @@ def test_cadena_wrong_types(fuzz_check, cadena_baseline, tmp_path, key, value, d
     judge(fuzz_check, "cadena", lambda: read_cadena(path), path, expect, cadena_baseline)
 
 
-@fuzz_settings(60)
+@settings(max_examples=60)
 @given(
     protocol=st.sampled_from([0, 2, 4, 5]),
     truncate=st.booleans(),
@@ -905,7 +895,7 @@ NNVISION_CASES = [
 @pytest.mark.parametrize(
     ("key", "name", "expect"), NNVISION_CASES, ids=[f"{k}-{n}" for k, n, _ in NNVISION_CASES]
 )
-@fuzz_settings(3)
+@settings(max_examples=3)
 @given(data=st.data(), protocol=st.sampled_from([2, 4, 5]))
 def test_nnvision_session_values(fuzz_check, nnvision_template, tmp_path, key, name, expect, data, protocol):
     template, baseline = nnvision_template
@@ -919,7 +909,7 @@ def test_nnvision_session_values(fuzz_check, nnvision_template, tmp_path, key, n
 
 
 @pytest.mark.parametrize("key", [*NNVISION_KEYS, "unknown_key"])
-@fuzz_settings(6)
+@settings(max_examples=6)
 @given(value=JUNK, delete=st.booleans())
 def test_nnvision_wrong_types(fuzz_check, nnvision_template, tmp_path, key, value, delete):
     template, baseline = nnvision_template
@@ -966,7 +956,7 @@ IMAGE_CONTENTS = sorted(_image_variants(Path(), np.zeros((6, 7), np.uint8)))
 
 
 @pytest.mark.parametrize("how", IMAGE_CONTENTS)
-@fuzz_settings(4)
+@settings(max_examples=4)
 @given(data=st.data())
 def test_nnvision_image_contents(fuzz_check, nnvision_template, tmp_path, how, data):
     template, baseline = nnvision_template
@@ -1027,7 +1017,7 @@ def test_nnvision_limit_is_an_option(fuzz_check, nnvision_template, tmp_path):
     judge(fuzz_check, "nnvision", lambda: read_nnvision(root, max_elements=enough), root, SAME, baseline)
 
 
-@fuzz_settings(30)
+@settings(max_examples=30)
 @given(truncate=st.booleans(), position=st.integers(0, 10**6), byte=st.integers(0, 255))
 def test_nnvision_session_bytes(fuzz_check, nnvision_template, tmp_path, truncate, position, byte):
     root = nnvision_copy(nnvision_template[0], tmp_path)

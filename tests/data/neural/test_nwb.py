@@ -187,14 +187,13 @@ def test_cli_inspect_with_options(tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.fuzz
 def test_fuzz_corrupted_bytes(fuzz_check: Any, tmp_path: Path) -> None:
     """Flipped bytes and truncations of a valid file: a valid dataset or one line naming the file."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import given, settings
     from hypothesis import strategies as st
     from neural_fixtures import assert_valid
 
     raw = write_nwb(tmp_path / "template.nwb").read_bytes()
 
-    @settings(max_examples=80, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @settings(max_examples=80)
     @given(truncate=st.booleans(), position=st.integers(0, 10**6), byte=st.integers(1, 255))
     def case(truncate: bool, position: int, byte: int) -> None:
         mutated = bytearray(raw)
