@@ -1,5 +1,6 @@
 import json
 
+from v1mtl.evaluate.robustness_table import RobustnessRow, write_rows
 from v1mtl.study.unit_results import describe
 
 
@@ -13,10 +14,12 @@ def test_a_training_unit_is_summarized_by_accuracy_and_neural_fit(tmp_path):
 
 
 def test_robustness_and_predictivity_units_are_summarized(tmp_path):
+    rows = [
+        RobustnessRow("m", "on-the-fly", "cifar", False, "gray", corruption, severity, 10, correct)
+        for corruption, severity, correct in (("clean", 0, 5), ("contrast", 1, 4), ("contrast", 2, 2))
+    ]
     (tmp_path / "corruptions").mkdir()
-    (tmp_path / "corruptions" / "robustness.csv").write_text(
-        "corruption,severity,accuracy\nclean,0,0.5\ncontrast,1,0.4\ncontrast,2,0.2\n"
-    )
+    write_rows(rows, tmp_path / "corruptions" / "robustness.csv")
     assert describe("robustness", tmp_path) == "mean corruption accuracy 30.0% (clean 50.0%)"
     (tmp_path / "summary.json").write_text(
         json.dumps({"best": {"feve_mean": 0.2683}, "best_layer": "relu3_1"})

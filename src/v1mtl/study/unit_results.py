@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from v1mtl.common.tables import read_csv
+from v1mtl.evaluate.robustness_metrics import score
+from v1mtl.evaluate.robustness_table import read_rows
 
 
 def _json(path: Path) -> dict:
@@ -44,11 +46,10 @@ def _train(folder: Path) -> str:
 
 
 def _robustness(folder: Path) -> str:
-    rows = read_csv(folder / "corruptions" / "robustness.csv")
-    corrupted = [float(r["accuracy"]) for r in rows if r["corruption"] != "clean"]
-    clean = [float(r["accuracy"]) for r in rows if r["corruption"] == "clean"]
-    words = f"mean corruption accuracy {100 * sum(corrupted) / len(corrupted):.1f}%"
-    return words + (f" (clean {100 * clean[0]:.1f}%)" if clean else "")
+    (summary, *_), _ = score(read_rows(folder / "corruptions" / "robustness.csv"))
+    words = f"mean corruption accuracy {100 * summary.mean_corruption_accuracy:.1f}%"
+    clean = summary.clean_accuracy
+    return words + (f" (clean {100 * clean:.1f}%)" if math.isfinite(clean) else "")
 
 
 def _predictivity(folder: Path) -> str:

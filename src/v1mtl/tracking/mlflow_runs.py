@@ -37,6 +37,9 @@ import yaml
 
 from v1mtl.common.errors import InputError
 from v1mtl.common.tables import read_csv
+from v1mtl.evaluate.relative_robustness import mean_sweep_accuracy
+from v1mtl.evaluate.robustness_metrics import score
+from v1mtl.evaluate.robustness_table import read_rows
 
 ENV_URI = "V1MTL_MLFLOW_URI"
 LOCAL_FOLDER = Path("mlruns")
@@ -194,19 +197,13 @@ def _robustness_scores(folder: Path) -> dict[str, float]:
     scores = {}
     grid = folder / "corruptions" / "robustness.csv"
     if grid.is_file():
-        rows = read_csv(grid)
-        corrupted = [float(r["accuracy"]) for r in rows if r["corruption"] != "clean"]
-        clean = [float(r["accuracy"]) for r in rows if r["corruption"] == "clean"]
-        if corrupted:
-            scores["mean_corruption_accuracy"] = sum(corrupted) / len(corrupted)
-        if clean:
-            scores["clean_accuracy_corruption_images"] = clean[0]
+        (summary, *_), _ = score(read_rows(grid))
+        scores["mean_corruption_accuracy"] = summary.mean_corruption_accuracy
+        scores["clean_accuracy_corruption_images"] = summary.clean_accuracy
     sweep = folder / "gaussian-sweep" / "robustness.csv"
     if sweep.is_file():
-        noisy = [float(r["accuracy"]) for r in read_csv(sweep) if r["corruption"] != "clean"]
-        if noisy:
-            scores["mean_gaussian_sweep_accuracy"] = sum(noisy) / len(noisy)
-    return scores
+        scores["mean_gaussian_sweep_accuracy"] = mean_sweep_accuracy(read_rows(sweep))
+    return {k: v for k, v in scores.items() if math.isfinite(v)}
 
 
 def _predictivity_scores(folder: Path) -> dict[str, float]:
