@@ -127,6 +127,31 @@ def test_study_with_steps_shares_unchanged_units_and_reports_every_step(tmp_path
     assert "b,overall_mtl_minus_shuffled,1," in measures and "a,mtl_val_neural_corr,1," in measures
 
 
+def test_study_with_teachers_reports_which_v1_property_transfers(tmp_path, capsys):
+    out = tmp_path / "teachers"
+    args = ["run", "--smoke", "--out", str(out), "--executor", "local", "--set", "conditions=[baseline, mtl]"]
+    args += [
+        "--set",
+        "analyses=[]",
+        "--set",
+        "teachers=[full, no-normalization]",
+        "--set",
+        "targets.source=simulator",
+    ]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert (out / "v1" / "no-normalization" / "data" / "data" / "ground_truth" / "population.npz").is_file()
+    assert (out / "train" / "no-normalization" / "mtl-s0" / "final.json").is_file()
+    assert not (out / "train" / "no-normalization" / "baseline-s0").exists()  # shared with 'full'
+    report = (out / "report.md").read_text()
+    assert "## Which V1 property transfers" in report and "## Steps" not in report
+    assert "| no-normalization |" in report and "report/figures/teachers.png" in report
+    assert (out / "report" / "figures" / "teachers.png").is_file()
+    measures = (out / "report" / "teachers.csv").read_text()
+    assert "no-normalization,mtl,relative_overall_minus_reference_teacher,1," in measures
+    assert "full,mtl,relative_noise_minus_baseline,1," in measures
+
+
 def test_study_of_one_step_still_reports_the_step(tmp_path, capsys):
     out = tmp_path / "one-step"
     steps = "steps=[{name: only, set: {train.neural.weighting: fixed}}]"

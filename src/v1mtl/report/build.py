@@ -17,7 +17,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.common.stats import t_mean
 from v1mtl.evaluate.relative_robustness import FAMILIES, FAMILY_OF
 from v1mtl.report import claims as claims_mod
-from v1mtl.report import differences, figures, relative, steps, tables
+from v1mtl.report import differences, figures, relative, steps, tables, teachers
 from v1mtl.report.collect import RunResult, collect_runs, pooled_rows
 from v1mtl.report.document import (
     Bullets,
@@ -170,6 +170,60 @@ def steps_tables(rows: list[steps.StepRow]) -> tuple[Table, Table]:
         ],
     )
     return fit, robust
+
+
+def teachers_table(rows: list[teachers.TeacherRow]) -> Table:
+    """One row per teacher and per other condition: fit, clean accuracy, scores minus the Baseline's."""
+    return Table(
+        [
+            "teacher / condition",
+            "fit to targets (val corr)",
+            "clean acc. [%]",
+            "clean acc. − Baseline [points]",
+            *(f"{scope} − Baseline" for scope in teachers.SCOPES),
+            "overall − first teacher",
+        ],
+        [
+            [
+                r.name,
+                _cell(r.fit),
+                _cell(r.clean, scale=100, digits=1),
+                _cell(r.clean_vs_baseline, scale=100, digits=1, signed=True),
+                *(_cell(r.scores[scope], digits=1, signed=True) for scope in teachers.SCOPES),
+                "–" if r.vs_reference is None else _cell(r.vs_reference, digits=1, signed=True),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _teachers_section(
+    doc: Document, runs: list[RunResult], names: list[str], root: Path, fig_dir: Path
+) -> None:
+    rows = teachers.teacher_rows(runs, names)
+    doc.add(Heading("Which V1 property transfers"))
+    csv_path = teachers.write_csv(rows, root / "report" / "teachers.csv")
+    doc.add(
+        Paragraph(
+            "MTL co-trained on simulated V1 teachers, each with one property changed (docs/simulator.md, "
+            "'Ablation teachers'), and the other conditions of the study, every one paired by seed with the same "
+            "Baseline. Scores are the relative robustness score minus the Baseline's 100 (above 0 = more robust), "
+            "overall and per corruption family; 'overall − first teacher' is a teacher's overall score minus that "
+            f"of '{names[0]}', paired by seed. Mean over seeds [95% t interval]. Tidy CSV: {csv_path.relative_to(root)}."
+        )
+    )
+    doc.add(teachers_table(rows))
+    sentence = teachers.pixel_control_sentence(rows, runs, names[0])
+    if sentence is not None:
+        doc.add(Paragraph(sentence))
+    teachers.figure(rows, fig_dir / "teachers.png")
+    doc.add(
+        Figure(
+            f"{FIGURES}/teachers.png",
+            "Relative robustness score minus the Baseline's per teacher and condition, overall and per corruption "
+            "family: dots are means over seeds, bars 95% t intervals (two seeds or more); the line marks the Baseline.",
+        )
+    )
 
 
 def differences_table(diffs: list[differences.PairedDifference]) -> Table:
@@ -464,8 +518,10 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         )
         doc.add(corruption_table(scores, first, conditions))
 
+    if cfg.teachers:
+        _teachers_section(doc, every, list(cfg.teachers), root, fig_dir)
     # a study run as one step (a ladder's step run on its own) still gets the step table and CSV
-    if cfg.steps:
+    elif cfg.steps:
         doc.add(Heading("Steps"))
         rows = steps.step_rows(every, cfg.step_changes())
         fit_table, robust_table = steps_tables(rows)
@@ -527,7 +583,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         Bullets(
             [
                 f"conditions: {', '.join(cfg_dict['conditions'])}; seeds: {cfg_dict['seeds']}"
-                + (f"; steps: {', '.join(s.name for s in cfg.steps)}" if cfg.steps else ""),
+                + (f"; steps: {', '.join(s.name for s in cfg.recipe_steps())}" if cfg.recipe_steps() else ""),
                 f"classification data: {cfg_dict['train']['data']['source']} at {cfg_dict['train']['data']['image_size']} px",
                 f"V1 data: {cfg_dict['v1']['path'] or 'simulated (v1mtl simulate-v1)'}; targets from: {cfg_dict['targets']['source']}",
                 f"corruptions: {cfg_dict['robustness']['prerendered'] or 'on the fly, table ' + cfg_dict['robustness']['table']}, "

@@ -8,7 +8,7 @@ that determines a simulated dataset, and is saved as ``config.yaml`` next to it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from v1mtl.common.config import check_config
 from v1mtl.common.errors import InputError
@@ -20,6 +20,11 @@ MAX_MEMORY_BYTES = 16 << 30
 # The lowest preferred spatial frequency drawn (``v1mtl.simulator.tuning.SF_BIN_EDGES_CPD[0]``); the pixel
 # grid must resolve it.
 LOWEST_SF_CPD = 0.5
+
+# One property of the population changed, everything else drawn from the same random numbers
+# (``v1mtl.simulator.ablations`` builds each; docs/simulator.md says why each isolates its property).
+Ablation = Literal["full", "no-normalization", "low-sf", "high-sf", "simple-only", "complex-only", "linear"]
+ABLATIONS: tuple[str, ...] = Ablation.__args__
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class SimulationConfig:
         field_of_view_deg: degrees of visual angle the stimuli span.
         tuning: the tuning distributions' open settings.
         response: the response parameters' distributions.
+        ablation: ``full`` (the model above) or the one property changed for an ablation teacher
+            (``v1mtl.simulator.ablations``).
     """
 
     neurons: Annotated[int, Range(1, 10_000)] = 30
@@ -99,6 +106,7 @@ class SimulationConfig:
     field_of_view_deg: Annotated[float, Range(0, 30, low_open=True)] = 2.0
     tuning: TuningSpec = field(default_factory=TuningSpec)
     response: ResponseSpec = field(default_factory=ResponseSpec)
+    ablation: Ablation = "full"
 
     @property
     def pixels_per_degree(self) -> float:

@@ -10,6 +10,9 @@ Model, per neuron ``j`` (all neurons computed together as one matrix product ove
     rate_j = spont_j + gain_j * D_j / (semisat_j + P_j)     divisive normalization (Carandini & Heeger
                                                              2012, Nat Rev Neurosci 13:51, eq. 1 with n = 2)
 
+Ablation teachers (``v1mtl.simulator.ablations``) replace the last line by ``spont + gain * D`` (``energy``,
+no normalization) or ``max(spont + gain * L1, 0)`` (``linear``; ``spont`` then holds the offset).
+
 ``I`` is the image in [0, 1] on the simulator's pixel grid; the filters are zero-mean, so mean luminance does
 not drive a cell. The pool covers the receptive field and a near surround (envelope 1.5 times wider), since
 the suppressive surround of macaque V1 neurons extends beyond the classical receptive field (Cavanaugh,
@@ -39,11 +42,16 @@ from tqdm import tqdm
 from v1mtl.common.atomic import atomic_open
 from v1mtl.common.errors import InputError
 from v1mtl.common.progress import bar_disabled
+from v1mtl.simulator.ablations import RESPONSE_MODELS, ablate_tuning, response_model
 from v1mtl.simulator.config import ResponseSpec, TuningSpec
 from v1mtl.simulator.gabor import gabor_bank
 from v1mtl.simulator.tuning import sample_tuning
 
 FORMAT_VERSION = 1
+# The linear teacher's mean rate is at least this many of its standard deviations above 0, so the floor at
+# 0 (counts cannot be negative) cuts few responses (a few percent of natural images: their filter outputs
+# are heavy-tailed) and the teacher stays linear.
+LINEAR_MEAN_IN_SDS = 2.5
 
 
 @dataclass
@@ -64,7 +72,8 @@ class V1Population:
         phase_deg: carrier phase of the simple-cell filter.
         semisat: semi-saturation constant (squared filter-output units).
         gain: multiplies the normalized drive; spike counts per unit normalized drive.
-        spont: spontaneous count per trial.
+        spont: spontaneous count per trial (the offset of the ``linear`` response model).
+        response_model: ``normalized`` (the model above), ``energy`` or ``linear`` (ablation teachers).
     """
 
     image_size: int
@@ -84,9 +93,10 @@ class V1Population:
     semisat: np.ndarray
     gain: np.ndarray
     spont: np.ndarray
+    response_model: str = "normalized"
     _weights: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
-    SCALARS = ("image_size", "field_of_view_deg", "fano", "pool_orientations", "pool_scale")
+    SCALARS = ("image_size", "field_of_view_deg", "fano", "pool_orientations", "pool_scale", "response_model")
 
     @property
     def n_neurons(self) -> int:
@@ -116,10 +126,13 @@ class V1Population:
         calibration_images: np.ndarray,
         tuning: TuningSpec | None = None,
         response: ResponseSpec | None = None,
+        ablation: str = "full",
     ) -> V1Population:
         """Sample a population and calibrate it on ``calibration_images`` ``(n, image_size, image_size)``.
 
-        ``tuning`` and ``response`` default to ``TuningSpec()`` and ``ResponseSpec()``.
+        ``tuning`` and ``response`` default to ``TuningSpec()`` and ``ResponseSpec()``. ``ablation`` changes
+        one property (``v1mtl.simulator.ablations``); the random numbers drawn are the same for every
+        ablation, so the populations of one seed differ only in that property.
         """
         tuning = tuning or TuningSpec()
         response = response or ResponseSpec()
@@ -127,7 +140,7 @@ class V1Population:
             raise ValueError(f"fano must be >= 1 (Poisson or overdispersed), got {fano}")
         n = neurons_per_session * sessions
         ppd = image_size / field_of_view_deg
-        t = sample_tuning(n, rng, ppd, tuning)
+        t = ablate_tuning(sample_tuning(n, rng, ppd, tuning), ablation, tuning.max_sf_cycles_per_pixel * ppd)
         pop = cls(
             image_size=int(image_size),
             field_of_view_deg=float(field_of_view_deg),
@@ -146,8 +159,9 @@ class V1Population:
             semisat=np.ones(n),
             gain=np.ones(n),
             spont=np.zeros(n),
+            response_model=response_model(ablation),
         )
-        drive, pool = pop._drive_and_pool(pop._on_grid(calibration_images))
+        linear, drive, pool = pop._filter_responses(pop._on_grid(calibration_images))
         pop.semisat = np.median(pool, axis=0) * _lognormal(
             response.semisat_median, response.semisat_log_sd, n, rng
         )
@@ -155,6 +169,16 @@ class V1Population:
         target = _lognormal(response.mean_count_median, response.mean_count_log_sd, n, rng)
         pop.gain = target / np.maximum(normalized.mean(axis=0), 1e-12)
         pop.spont = _lognormal(response.spont_median, response.spont_log_sd, n, rng)
+        if pop.response_model == "energy":
+            # the same mean evoked count as the normalized neuron
+            pop.gain = target / np.maximum(drive.mean(axis=0), 1e-12)
+        elif pop.response_model == "linear":
+            # the normalized neuron's standard deviation, around a mean high enough to keep the floor at 0 rare
+            full = pop.spont + pop.gain * normalized
+            sd = full.std(axis=0)
+            pop.gain = sd / np.maximum(linear.std(axis=0), 1e-12)
+            mean = np.maximum(full.mean(axis=0), LINEAR_MEAN_IN_SDS * sd)
+            pop.spont = mean - pop.gain * linear.mean(axis=0)
         return pop
 
     def rates(self, images: np.ndarray, batch_size: int = 1024, progress: bool = False) -> np.ndarray:
@@ -167,8 +191,14 @@ class V1Population:
         out = np.empty((grid.shape[0], self.n_neurons), dtype=np.float64)
         starts = range(0, grid.shape[0], batch_size)
         for start in tqdm(starts, desc="V1 rates", unit="batch", disable=bar_disabled(progress)):
-            drive, pool = self._drive_and_pool(grid[start : start + batch_size])
-            out[start : start + batch_size] = self.spont + self.gain * drive / (self.semisat + pool)
+            linear, drive, pool = self._filter_responses(grid[start : start + batch_size])
+            if self.response_model == "normalized":
+                rates = self.spont + self.gain * drive / (self.semisat + pool)
+            elif self.response_model == "energy":
+                rates = self.spont + self.gain * drive
+            else:
+                rates = np.maximum(self.spont + self.gain * linear, 0.0)
+            out[start : start + batch_size] = rates
         return out
 
     def sample_counts(self, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -201,6 +231,14 @@ class V1Population:
                     field="format_version",
                 )
             arrays = {f.name: z[f.name] for f in fields(cls) if f.init and f.name not in cls.SCALARS}
+        # populations saved before the ablation teachers existed are the normalized model
+        header.setdefault("response_model", "normalized")
+        if header["response_model"] not in RESPONSE_MODELS:
+            raise InputError(
+                f"unknown response model {header['response_model']!r}; expected one of {RESPONSE_MODELS}",
+                path=path,
+                field="response_model",
+            )
         return cls(**{name: header[name] for name in cls.SCALARS}, **arrays)
 
     def _on_grid(self, images: np.ndarray) -> np.ndarray:
@@ -220,8 +258,9 @@ class V1Population:
             )
         return images.reshape(images.shape[0], -1)
 
-    def _drive_and_pool(self, flat_images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(n, pixels)`` -> drive and pool energy, each ``(n, neurons)`` float64."""
+    def _filter_responses(self, flat_images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(n, pixels)`` -> the linear filter output ``L1``, the drive ``D`` and the pool energy ``P``, each
+        ``(n, neurons)`` float64."""
         w = self._filter_matrix()
         out = (flat_images @ w).astype(np.float64)
         n = self.n_neurons
@@ -230,7 +269,7 @@ class V1Population:
         drive = np.where(self.is_complex, l1**2 + l2**2, np.maximum(l1, 0.0) ** 2)
         pool_out = out[:, 2 * n :].reshape(out.shape[0], k, 2, n)
         pool = (pool_out**2).sum(axis=2).mean(axis=1)
-        return drive, pool
+        return l1, drive, pool
 
     def _filter_matrix(self) -> np.ndarray:
         """``(pixels, neurons * (2 + 2 K))`` float32: the quadrature pairs, then K pool pairs per orientation."""

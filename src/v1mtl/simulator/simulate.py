@@ -86,6 +86,7 @@ def simulate_v1(config: SimulationConfig, progress: bool = True) -> SimulatedV1:
         calibration_images=calibration,
         tuning=config.tuning,
         response=config.response,
+        ablation=config.ablation,
     )
     n_all = config.images + config.test_images
     images = photo_crops(n_all, config.image_size, np.random.default_rng(stim_seed))

@@ -18,6 +18,7 @@ from v1mtl.common.ranges import BatchSize, Seed
 from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
+from v1mtl.simulator.config import Ablation
 from v1mtl.study.executor_config import ExecutorConfig
 from v1mtl.training import CONDITIONS, Condition, TrainConfig
 
@@ -127,6 +128,11 @@ class StudyConfig:
         steps: recipe steps (``StepConfig``); empty = one step, the study's own settings. Every step trains
             every condition and seed; a unit whose settings a step leaves unchanged (often the Baseline)
             is shared with the earlier step that planned it, not run again.
+        teachers: simulator ablations (``v1mtl.simulator.ablations``) to co-train on, one step each, named
+            by the teacher and setting ``v1.simulate.ablation`` (so each gets its own simulated V1, V1 model
+            and targets, while the networks that read no V1 data, e.g. the Baseline, are shared and every
+            teacher is paired by seed with the same Baseline); the first is the reference the summary
+            describes (``full`` usually). Only with a simulated V1 dataset and without ``steps``.
         executor: where the units run (``ExecutorConfig``: Ray on this machine's cores by default); it
             does not change any result, so a study resumes under another executor.
     """
@@ -146,6 +152,7 @@ class StudyConfig:
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
     analyses: list[Literal["reconstruction", "saliency"]] = field(default_factory=lambda: list(ANALYSES))
     steps: list[StepConfig] = field(default_factory=list)
+    teachers: list[Ablation] = field(default_factory=list)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
 
     def validate(self) -> StudyConfig:
@@ -161,6 +168,8 @@ class StudyConfig:
             raise InputError(f"seeds must be distinct and non-empty, got {self.seeds}", field="seeds")
         if self.targets.source == "simulator" and self.v1.path is not None:
             raise InputError("targets from the simulator need a simulated V1 dataset", field="targets.source")
+        if self.teachers:
+            self._check_teachers()
         names = [s.name for s in self.steps]
         if len(set(names)) != len(names):
             raise InputError(f"step names repeat: {names}", field="steps")
@@ -187,6 +196,27 @@ class StudyConfig:
         self.executor.validate()
         return self
 
+    def _check_teachers(self) -> None:
+        if len(set(self.teachers)) != len(self.teachers):
+            raise InputError(f"teachers repeat: {self.teachers}", field="teachers")
+        if self.v1.path is not None:
+            raise InputError(
+                "teachers are simulator ablations: they need a simulated V1 dataset (v1.path: null)",
+                field="teachers",
+            )
+        if self.steps:
+            raise InputError(
+                "a study names either steps or teachers (each teacher is a step)", field="teachers"
+            )
+        if not any(c in self.conditions for c in ("mtl", "mtl-shuffled", "mtl-random")):
+            raise InputError("teachers need a condition that co-trains on V1 targets (mtl)", field="teachers")
+
+    def recipe_steps(self) -> list[StepConfig]:
+        """The study's steps: ``steps``, or one per teacher (named by it, setting ``v1.simulate.ablation``)."""
+        if self.teachers:
+            return [StepConfig(name=t, set={"v1.simulate.ablation": t}) for t in self.teachers]
+        return list(self.steps)
+
     def _check_stages(self) -> None:
         """What the stages' own schemas check beyond their ranges, named by the study's keys."""
         if self.v1.path is None:
@@ -198,12 +228,13 @@ class StudyConfig:
     def step_configs(self) -> list[tuple[str, StudyConfig]]:
         """``(step name, the study's config with that step's settings)`` for every step, in order; one step
         named ``""`` (the study's own settings) when there are none. The returned configs have no steps."""
-        study = config_to_dict(self) | {"steps": []}
-        if not self.steps:
+        study = config_to_dict(self) | {"steps": [], "teachers": []}
+        steps = self.recipe_steps()
+        if not steps:
             return [("", config_from_dict(StudyConfig, study, source="study"))]
         settings: dict[str, dict[str, Any]] = {"": study}
         out = []
-        for i, step in enumerate(self.steps):
+        for i, step in enumerate(steps):
             settings[step.name] = apply_dotted(settings[step.base], step.set)
             cfg = config_from_dict(StudyConfig, settings[step.name], source=f"steps[{i}] ({step.name})")
             out.append((step.name, cfg.validate()))
@@ -212,7 +243,7 @@ class StudyConfig:
     def step_changes(self) -> dict[str, str]:
         """Step name -> what it changes, in words (``base`` + its own settings)."""
         out = {}
-        for step in self.steps:
+        for step in self.recipe_steps():
             own = ", ".join(f"{k} = {v}" for k, v in step.set.items())
             out[step.name] = (f"{step.base} + " if step.base else "") + (own or "(the study's settings)")
         return out
