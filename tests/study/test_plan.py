@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from v1mtl.common.config import load_config
 from v1mtl.study import StudyConfig, build_plan
 
@@ -51,3 +54,45 @@ def test_the_oracle_readouts_and_targets_are_units_of_their_own(tmp_path: Path):
     oracle_run = units[("train", "mtl-oracle-s0")]
     assert oracle_run.upstream == [targets]
     assert plan.units.index(targets) < plan.units.index(oracle_run)
+
+
+def test_an_nwb_recording_is_read_with_the_studys_nwb_options(tmp_path: Path):
+    pytest.importorskip("pynwb")
+    import datetime
+
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.base import Images
+    from pynwb.image import GrayscaleImage
+
+    from v1mtl.data.neural import read_native
+
+    nwb = NWBFile(
+        session_description="t",
+        identifier="t",
+        session_start_time=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+    )
+    images = [GrayscaleImage(name=str(i), data=np.full((8, 8), 40 * i, dtype=np.uint8)) for i in range(3)]
+    nwb.add_stimulus_template(Images(name="stimuli", images=images))
+    nwb.add_trial_column("frame", "index of the image shown")
+    for onset, image in enumerate([0, 1, 1, 2]):
+        nwb.add_trial(start_time=float(onset), stop_time=onset + 0.5, frame=image)
+    nwb.add_unit(spike_times=[0.3, 1.3, 2.05, 3.3])
+    with NWBHDF5IO(str(tmp_path / "rec.nwb"), "w") as io:
+        io.write(nwb)
+
+    def v1_unit(*options: str):
+        cfg = load_config(
+            StudyConfig, preset="study-smoke", overrides=[f"v1.path={tmp_path / 'rec.nwb'}", *options]
+        )
+        return build_plan(cfg, tmp_path / "study").first.v1
+
+    default, frame = (
+        v1_unit("v1.nwb.image_column=frame"),
+        v1_unit("v1.nwb.image_column=frame", "v1.nwb.window=[0.2, 0.4]"),
+    )
+    assert default.fingerprint != frame.fingerprint  # the options are part of what the unit reads
+    frame.run(tmp_path / "out")
+    session = read_native(tmp_path / "out" / "data").sessions[0]
+    # in [0.2, 0.4) after onset: the spikes at 0.3, 1.3 and 3.3 count, the one at 2.05 does not
+    np.testing.assert_array_equal(session.train_responses[:, 0], [1, 1])
+    np.testing.assert_array_equal(session.test_responses[0, :, 0], [1, 0])

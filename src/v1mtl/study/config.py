@@ -15,6 +15,7 @@ from v1mtl.analysis import ReconstructionConfig, SaliencyConfig
 from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
 from v1mtl.common.ranges import BatchSize, Seed
+from v1mtl.data.neural.nwb import NwbOptions
 from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
@@ -34,11 +35,14 @@ class V1Source:
         path: a user's V1 dataset (native, cadena2019 or nnvision); None simulates one.
         format: its format, or None to detect it.
         simulate: the simulator's settings when ``path`` is None.
+        nwb: where an NWB file keeps its presentations, image column and images, and the counting window
+            (``v1mtl.data.neural.nwb.NwbOptions``; docs/neural-data.md, "NWB"); other formats ignore it.
     """
 
     path: str | None = None
     format: str | None = None
     simulate: SimulationConfig = field(default_factory=SimulationConfig)
+    nwb: NwbOptions = field(default_factory=NwbOptions)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from v1mtl.common.config import config_to_dict
 from v1mtl.common.errors import InputError
+from v1mtl.data.neural.io import detect_v1_format
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
@@ -180,11 +181,14 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
         if not source.exists():
             raise InputError("no such V1 dataset", path=source, field="v1.path")
         settings = {"path": str(source.resolve()), "format": cfg.v1.format, "stamp": _stamp(source)}
+        # only an NWB file reads these options: other datasets keep their fingerprints
+        if (cfg.v1.format or detect_v1_format(source)) == "nwb":
+            settings["nwb"] = config_to_dict(cfg.v1.nwb)
 
         def run(folder: Path) -> None:
             from v1mtl.data.neural import read_v1, write_native
 
-            write_native(read_v1(source, cfg.v1.format), folder / "data")
+            write_native(read_v1(source, cfg.v1.format, nwb=cfg.v1.nwb), folder / "data")
 
     return Unit("v1", "data", settings, run, cost=0.3)
 
