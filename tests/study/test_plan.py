@@ -96,3 +96,37 @@ def test_an_nwb_recording_is_read_with_the_studys_nwb_options(tmp_path: Path):
     # in [0.2, 0.4) after onset: the spikes at 0.3, 1.3 and 3.3 count, the one at 2.05 does not
     np.testing.assert_array_equal(session.train_responses[:, 0], [1, 1])
     np.testing.assert_array_equal(session.test_responses[0, :, 0], [1, 0])
+
+
+def test_a_pixel_similarity_run_needs_no_v1_unit_and_ignores_the_readout_settings(tmp_path: Path):
+    def train_units(*overrides: str) -> dict:
+        cfg = load_config(
+            StudyConfig,
+            preset="study-smoke",
+            overrides=["conditions=[baseline, pixel-similarity]", *overrides],
+        )
+        plan = build_plan(cfg, tmp_path)
+        return {u.name: u for u in plan.units if u.stage == "train"}, plan
+
+    units, plan = train_units()
+    run = units["pixel-similarity-s0"]
+    assert run.upstream == [] and units["baseline-s0"].upstream == []
+    assert not [u for u in plan.units if u.stage in ("fit", "targets")]  # no V1 model, no targets
+    # its network is evaluated like any other: robustness and fresh readouts for predictivity
+    evaluations = {u.stage for u in plan.units if run in u.upstream}
+    assert {"robustness", "predictivity"} <= evaluations
+    fingerprint = lambda *o: train_units(*o)[0]["pixel-similarity-s0"].fingerprint  # noqa: E731
+    for ignored in (
+        "train.model.readout=gaussian",
+        "train.neural.loss=poisson",
+        "train.neural.target_scaling=none",
+        "train.noise.validation=false",
+    ):
+        assert fingerprint(ignored) == run.fingerprint, ignored
+    for read in (
+        "train.neural.weighting=fixed",
+        "train.neural.ratio=2.0",
+        "train.neural.batch_size=16",
+        "train.model.width=0.25",
+    ):
+        assert fingerprint(read) != run.fingerprint, read

@@ -12,7 +12,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.neural_model import predict_targets
 from v1mtl.simulator import SimulationConfig, simulate_to_folder
 from v1mtl.training import train
-from v1mtl.training.checkpoint import load_trained_network
+from v1mtl.training.checkpoint import NETWORK_KIND, load_trained_network, read_checkpoint
 
 ONE_EPOCH = "schedule.max_epochs=1"
 
@@ -106,3 +106,23 @@ def test_targets_must_match_condition(tmp_path, targets):
             ),
             tmp_path / "c",
         )
+
+
+def test_pixel_similarity_co_trains_without_v1_data(tmp_path):
+    run = tmp_path / "pixel-similarity"
+    result = train(tiny_config("pixel-similarity"), run)
+    assert result["condition"] == "pixel-similarity" and result["val_neural_corr"] is None
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert all("train_neural_loss" not in r and "weight_neural" not in r for r in records)
+    assert all("weight_similarity" in r for r in records)  # Kendall weighting, as the MTL default
+    losses = [r["train_similarity_loss"] for r in records]
+    # the same 192 images every epoch: the trunk learns their pixel similarities
+    assert losses[-1] < 0.9 * losses[0], losses
+    assert not (run / "oracle").exists()
+    net, cfg, extras = load_trained_network(run)
+    assert cfg.condition == "pixel-similarity" and net.readouts is None and not extras["sessions"]
+    saved = read_checkpoint(run / "best.pt", NETWORK_KIND)
+    assert set(saved["loss_weights"]) == {"classification.log_weight", "similarity.log_weight"}
+    for key, value in net.state_dict().items():
+        assert torch.equal(saved["state_dict"][key], value)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from v1mtl.models import ModelConfig, build_network
 from v1mtl.training.objective import CoTrainingObjective
+from v1mtl.training.pixel_similarity import similarity_matching_loss, similarity_matrix
 
 
 def _net():
@@ -70,3 +72,31 @@ def test_learned_neural_weights_only_the_neural_loss():
     target = torch.rand(4, 4)
     loss, raw, _ = obj(x, target, "neural", "a")
     assert torch.allclose(loss, 0.5 * math.exp(-1.5) * raw + 0.75)
+
+
+def test_the_similarity_task_takes_the_neural_tasks_place():
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch="vgg11", width=0.0625, hidden=8)
+    net = build_network(cfg, n_classes=3, sessions=None, image_size=32)
+    obj = CoTrainingObjective(net, "learned", auxiliary="similarity")
+    assert set(obj.loss_weights) == {"classification", "similarity"}
+    with torch.no_grad():
+        obj.loss_weights["similarity"].log_weight.fill_(0.4)
+    x = torch.randn(6, 1, 32, 32)
+    target = similarity_matrix(x)
+    loss, raw, out = obj(x, target, "similarity")
+    assert torch.allclose(out, similarity_matrix(net.shared_features(x)))
+    assert torch.allclose(raw, similarity_matching_loss(out, target))
+    # a squared difference, weighted in the MSE's Gaussian form
+    assert torch.allclose(loss, 0.5 * math.exp(-0.4) * raw + 0.2)
+    loss.backward()
+    assert net.shared[0].weight.grad is not None and net.classifier is not None
+    assert all(p.grad is None for p in net.classifier.parameters())
+    with pytest.raises(ValueError, match="trains 'similarity', not 'neural'"):
+        obj(x, torch.rand(6, 4), "neural", "a")
+    # the auxiliary task's fixed weight is the one the config calls neural
+    fixed = CoTrainingObjective(
+        net, "fixed", fixed_weights={"classification": 1.0, "neural": 3.0}, auxiliary="similarity"
+    )
+    loss, raw, _ = fixed(x, target, "similarity")
+    assert torch.allclose(loss, 3 * raw)

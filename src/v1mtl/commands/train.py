@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "train",
         help="co-train a network on classification (+ neural targets) for one condition",
         description=(
-            "Train one condition (baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle) into "
+            "Train one condition (baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle, "
+            "pixel-similarity) into "
             "OUT: config.yaml, metrics.jsonl, tensorboard/, last.pt, best.pt, final.json. Rerun to resume."
         ),
     )

@@ -4,7 +4,8 @@ axes fitted to the data with a chance line, a standard width and one save functi
 A condition keeps its colour and position in every figure, so a reader who learned "MTL is vermillion" in
 one figure reads every other figure the same way. Colours are the Okabe-Ito palette (Okabe & Ito 2008,
 "Color Universal Design"), distinguishable under the common colour-vision deficiencies; its yellow is left
-out (it does not read on white) and black is kept for references (chance, zero lines, seeds).
+out (it does not read on white) and black is kept for references (chance, zero lines, seeds). Conditions
+beyond its six colours take one of Paul Tol's.
 
 Networks are named ``<condition>-s<seed>`` (``study.plan.run_name``); ``condition_of`` maps a name back to
 its condition, so figures pooled over seeds show condition names and per-seed figures colour by condition.
@@ -31,8 +32,16 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 # The study's conditions in the order every figure and table shows them: the reference first, then the
-# claim's condition, its controls, and the Oracle pair.
-CONDITIONS = ("baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle")
+# claim's condition, its controls, the Oracle pair, and the control without V1 data.
+CONDITIONS = (
+    "baseline",
+    "mtl",
+    "mtl-shuffled",
+    "mtl-random",
+    "noise-augmented",
+    "mtl-oracle",
+    "pixel-similarity",
+)
 LABELS = {
     "baseline": "Baseline",
     "mtl": "MTL",
@@ -40,6 +49,7 @@ LABELS = {
     "mtl-random": "MTL-Random",
     "noise-augmented": "Oracle (noise-trained)",
     "mtl-oracle": "MTL-Oracle",
+    "pixel-similarity": "Pixel-similarity",
 }
 COLOURS = {
     "baseline": "#0072B2",  # blue
@@ -48,6 +58,9 @@ COLOURS = {
     "mtl-random": "#CC79A7",  # reddish purple
     "noise-augmented": "#009E73",  # bluish green
     "mtl-oracle": "#E69F00",  # orange
+    # Okabe-Ito has no colour left (yellow is out): rose of Paul Tol's "muted" scheme (Tol 2021, "Colour
+    # Schemes", SRON/EPS/TN/09-002), also safe under colour-vision deficiencies and apart from the others
+    "pixel-similarity": "#CC6677",
 }
 MARKERS = {
     "baseline": "o",
@@ -56,6 +69,7 @@ MARKERS = {
     "mtl-random": "^",
     "noise-augmented": "v",
     "mtl-oracle": "P",
+    "pixel-similarity": "*",
 }
 # Names outside the study's conditions get one of these, picked by a hash of the name so that a name keeps
 # its colour from figure to figure (two such names may share one).

@@ -18,17 +18,20 @@ from v1mtl.common.tables import write_csv as write_table
 from v1mtl.report.collect import RunResult
 
 # (condition, reference): every control against the Baseline, then MTL against the controls that ask
-# whether the brain data (shuffled, random) or the Oracle's features matter.
+# whether the brain data (shuffled, random, image similarities without V1 data) or the Oracle's features
+# matter.
 PAIRS = (
     ("mtl", "baseline"),
     ("mtl-shuffled", "baseline"),
     ("mtl-random", "baseline"),
     ("noise-augmented", "baseline"),
     ("mtl-oracle", "baseline"),
+    ("pixel-similarity", "baseline"),
     ("mtl", "mtl-shuffled"),
     ("mtl", "mtl-random"),
     ("mtl", "noise-augmented"),
     ("mtl", "mtl-oracle"),
+    ("mtl", "pixel-similarity"),
 )
 METRICS = {
     "clean_accuracy": "clean accuracy",

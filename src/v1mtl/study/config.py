@@ -122,7 +122,7 @@ class StudyConfig:
     Attributes:
         name: shown in the report.
         conditions: which conditions to train (``mtl-oracle`` needs ``noise-augmented``; ``mtl*`` need
-            the V1 model).
+            the V1 model; ``pixel-similarity`` needs nothing but the classification images).
         seeds: one run per condition and seed; confidence intervals are over seeds.
         device: ``cpu`` or ``cuda`` for every stage.
         progress: show progress bars inside the stages (drawn only on a terminal, never into a unit's

@@ -28,7 +28,7 @@ from v1mtl.data.neural.io import detect_v1_format
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.study.config import StudyConfig
 from v1mtl.study.stages import Unit
-from v1mtl.training import TrainConfig
+from v1mtl.training import SIMILARITY_NEURAL_KEYS, TrainConfig
 
 TARGET_OF_CONDITION = {"mtl": "real", "mtl-shuffled": "shuffled", "mtl-random": "random"}
 CONTROL_OF_TARGET = {"real": None, "shuffled": "shuffled", "random": "random"}
@@ -274,13 +274,21 @@ def _predicted_targets_unit(
 
 def train_settings(train_cfg: TrainConfig) -> dict:
     """The settings that determine a training run's results: its config without logging, and without the
-    sections its condition does not read (neural task and readouts for classification-only conditions,
-    the noise mixture except for ``noise-augmented``, the oracle except for ``mtl-oracle``), so a step
-    that changes, say, the neural weighting leaves the Baseline's fingerprint alone."""
+    sections its condition does not read (neural task and readouts for classification-only conditions;
+    for ``pixel-similarity``, which has no readouts, the readouts and every neural key but its auxiliary
+    task's cadence and weighting, ``SIMILARITY_NEURAL_KEYS``; the noise mixture except for
+    ``noise-augmented``, the oracle except for ``mtl-oracle``), so a step that changes, say, the neural
+    weighting leaves the Baseline's fingerprint alone."""
     settings = config_to_dict(train_cfg)
     settings["logging"] = None
     if not train_cfg.uses_neural:
-        settings["neural"] = None
+        if train_cfg.auxiliary_task == "similarity":
+            settings["neural"] = {
+                key: value if key in SIMILARITY_NEURAL_KEYS else None
+                for key, value in settings["neural"].items()
+            }
+        else:
+            settings["neural"] = None
         for key in READOUT_MODEL_KEYS:
             settings["model"][key] = None
     if train_cfg.condition != "noise-augmented":

@@ -6,6 +6,7 @@ from v1mtl.common.lazy import lazy_exports
 _EXPORTS = {
     "CONDITIONS": "config",
     "Condition": "config",
+    "SIMILARITY_NEURAL_KEYS": "config",
     "TrainConfig": "config",
     "train": "trainer",
     "LoadedNetwork": "checkpoint",

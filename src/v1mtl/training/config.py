@@ -35,9 +35,14 @@ from v1mtl.common.ranges import (
 from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD
 from v1mtl.models import ModelConfig
 
-Condition = Literal["baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle"]
+Condition = Literal[
+    "baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle", "pixel-similarity"
+]
 CONDITIONS: tuple[str, ...] = Condition.__args__
 NEURAL_CONDITIONS = ("mtl", "mtl-shuffled", "mtl-random", "mtl-oracle")
+# The auxiliary task's cadence and weighting that ``pixel-similarity`` reads from the ``neural`` section (it
+# co-trains like MTL); the other neural keys describe V1 targets, which it has none of.
+SIMILARITY_NEURAL_KEYS = ("ratio", "batch_size", "weighting", "fixed_weights")
 
 # ReduceLROnPlateau factor of the released recipes (nntransfer_recipes img_classification_model.py,
 # mtl_models.py): 0.4 Baseline, 0.3 MTL-*.
@@ -75,7 +80,9 @@ class DataConfig:
 
 @dataclass
 class NeuralConfig:
-    """The neural task (conditions ``mtl*``).
+    """The neural task (conditions ``mtl*``), and the cadence and weighting of ``pixel-similarity``'s
+    auxiliary task (``SIMILARITY_NEURAL_KEYS``: ``ratio``, ``batch_size``, ``weighting``, ``fixed_weights``,
+    with ``fixed_weights.neural`` the weight of its similarity loss).
 
     Attributes:
         targets: a native V1 dataset written by ``v1mtl predict-responses`` (images = classification
@@ -227,7 +234,8 @@ class TrainConfig:
     """A co-training run.
 
     Attributes:
-        condition: baseline, mtl, mtl-shuffled, mtl-random, noise-augmented or mtl-oracle (docs/training.md).
+        condition: baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle or pixel-similarity
+            (docs/training.md).
         seed: seeds initialization, shuffling, augmentation and noise.
         device: ``cpu`` or ``cuda`` (under torchrun each process uses ``cuda:LOCAL_RANK``).
         bf16: run forward passes under ``torch.autocast(dtype=bfloat16)``.
@@ -254,11 +262,20 @@ class TrainConfig:
     def uses_neural(self) -> bool:
         return self.condition in NEURAL_CONDITIONS
 
+    @property
+    def auxiliary_task(self) -> Literal["neural", "similarity"] | None:
+        """The task co-trained with classification: ``neural`` (V1 targets), ``similarity``
+        (``pixel-similarity``) or None (classification only)."""
+        if self.uses_neural:
+            return "neural"
+        return "similarity" if self.condition == "pixel-similarity" else None
+
     def lr_factor(self) -> float:
-        """The ReduceLROnPlateau factor: the configured one, else the reference's for the condition."""
+        """The ReduceLROnPlateau factor: the configured one, else the reference's for the condition (the MTL
+        recipes' for every co-trained condition, ``pixel-similarity`` included)."""
         if self.schedule.lr_factor is not None:
             return self.schedule.lr_factor
-        return LR_FACTOR_MTL if self.uses_neural else LR_FACTOR_CLASSIFICATION_ONLY
+        return LR_FACTOR_CLASSIFICATION_ONLY if self.auxiliary_task is None else LR_FACTOR_MTL
 
     def validate(self, source: str = "config", prefix: str = "") -> TrainConfig:
         """Check the ranges of the schema and what they cannot say; raise ``InputError`` naming the key

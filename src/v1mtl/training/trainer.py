@@ -1,7 +1,8 @@
 """The co-training loop: one function, ``train(cfg, out_dir)``, resumable from its run folder.
 
-Per epoch (docs/training.md): interleaved steps (``schedule.interleave``: neural batches first, backward
-after each batch, one optimizer step after the classification batch), then validation accuracy (plus the
+Per epoch (docs/training.md): interleaved steps (``schedule.interleave``: auxiliary batches first, neural
+or, for ``pixel-similarity``, image batches of the similarity task; backward after each batch, one optimizer
+step after the classification batch), then validation accuracy (plus the
 neural validation correlation, logged only), the LR schedule and early stopping (``optim``), and an atomic
 checkpoint. At the end the best weights are evaluated on the clean test split and on the targets' test
 images, the convergence check runs (``convergence``), and ``final.json`` is written; rerunning a finished
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ from v1mtl.training.neural_data import (
 from v1mtl.training.noise import add_noise_normalized
 from v1mtl.training.objective import CoTrainingObjective
 from v1mtl.training.optim import build_early_stopping, build_optimizer, build_scheduler, steps_per_batch
+from v1mtl.training.pixel_similarity import similarity_batches, similarity_matrix
 from v1mtl.training.schedule import interleave
 from v1mtl.training.validation import accuracy, neural_correlation
 
@@ -60,7 +63,9 @@ FINAL = "final.json"
 RESUMABLE_CHANGES = ("device", "logging")
 
 # Streams of ``epoch_generator``: one per use, so that switching one use on or off leaves the others alone.
-STREAM_CLASSIFICATION, STREAM_NOISE, STREAM_GLOBAL = 0, 1, 2
+STREAM_CLASSIFICATION, STREAM_NOISE, STREAM_GLOBAL, STREAM_SIMILARITY = 0, 1, 2, 3
+# the one "session" of the similarity task in ``schedule.interleave``
+SIMILARITY_SOURCE = "pixels"
 
 
 def train(cfg: TrainConfig, out_dir: str | Path) -> dict[str, Any]:
@@ -153,8 +158,14 @@ class Trainer:
             image_size=cfg.data.image_size,
             neural_image_size=self.neural.image_size if self.neural else None,
         )
-        weighting = cfg.neural.weighting if cfg.uses_neural else "none"
-        self.objective = CoTrainingObjective(self.net, weighting, cfg.neural.loss, cfg.neural.fixed_weights)
+        auxiliary = cfg.auxiliary_task
+        self.objective = CoTrainingObjective(
+            self.net,
+            "none" if auxiliary is None else cfg.neural.weighting,
+            cfg.neural.loss,
+            cfg.neural.fixed_weights,
+            auxiliary=auxiliary or "neural",
+        )
         self.objective.to(self.device)
         if cfg.channels_last:
             self.objective.to(memory_format=torch.channels_last)
@@ -329,15 +340,18 @@ class Trainer:
             rank=info.rank,
             world_size=info.world_size,
         )
-        sources = {}
+        sources: dict = {}
         sessions: list[str] = []
         if self.neural is not None:
             sources = epoch_batches(
                 self.neural, cfg.neural.batch_size, cfg.seed, epoch, info.rank, info.world_size
             )
             sessions = self.neural.sessions
+        elif cfg.auxiliary_task == "similarity":
+            sources = {SIMILARITY_SOURCE: self._similarity_source(epoch)}
+            sessions = [SIMILARITY_SOURCE]
         noise_gen = epoch_generator(cfg.seed, epoch, STREAM_NOISE + 100 * info.rank)
-        sums = torch.zeros(5, dtype=torch.float64)  # ce * n, correct, n, neural loss, neural batches
+        sums = torch.zeros(5, dtype=torch.float64)  # ce * n, correct, n, auxiliary loss, auxiliary batches
         bar = tqdm(
             total=len(batches),
             desc=f"epoch {epoch}",
@@ -349,14 +363,14 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         for step, (x, y) in zip(interleave(len(batches), sessions, cfg.neural.ratio), batches, strict=True):
             for sid in step.neural_sessions:
-                xn, yn, mask = (t.to(self.device, non_blocking=True) for t in next(sources[sid]))
+                xn, yn, task, session, mask = self._auxiliary_batch(sid, sources)
                 if cfg.channels_last:
                     xn = xn.contiguous(memory_format=torch.channels_last)
                 # Gradients accumulate locally; DDP averages them at the classification backward.
                 sync = self.model.no_sync() if info.enabled else nullcontext()
                 with sync:
                     with self._autocast():
-                        loss, raw, _ = self.model(xn, yn, "neural", sid, mask)
+                        loss, raw, _ = self.model(xn, yn, task, session, mask)
                     loss.backward()
                 sums[3] += raw.item()
                 sums[4] += 1
@@ -384,8 +398,32 @@ class Trainer:
             "train_accuracy": float(sums[1] / sums[2]),
         }
         if sums[4] > 0:
-            stats["train_neural_loss"] = float(sums[3] / sums[4])
+            stats[f"train_{cfg.auxiliary_task}_loss"] = float(sums[3] / sums[4])
         return stats
+
+    def _similarity_source(self, epoch: int) -> Iterator[torch.Tensor]:
+        """The epoch's endless image batches of the similarity task (its own stream, so the classification
+        batches are those of a run without it)."""
+        return similarity_batches(
+            self.data.train,
+            self.cfg.neural.batch_size,
+            epoch_generator(self.cfg.seed, epoch, STREAM_SIMILARITY),
+            normalize=self.norm,
+            device=self.device,
+            rank=self.info.rank,
+            world_size=self.info.world_size,
+        )
+
+    def _auxiliary_batch(
+        self, source: str, sources: dict
+    ) -> tuple[torch.Tensor, torch.Tensor, str, str | None, torch.Tensor | None]:
+        """``(x, target, task, session, mask)`` of the next auxiliary batch from ``sources[source]``: a
+        session's neural batch, or images with their pixel similarities ``(batch, batch)`` as the target."""
+        if self.neural is not None:
+            x, y, mask = (t.to(self.device, non_blocking=True) for t in next(sources[source]))
+            return x, y, "neural", source, mask
+        x = next(sources[source])
+        return x, similarity_matrix(x), "similarity", None, None
 
     # ---------------------------------------------------------------------------------------------------
     def _network_payload(self, epoch: int, val_accuracy: float) -> dict[str, Any]:
