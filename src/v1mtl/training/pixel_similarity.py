@@ -7,7 +7,8 @@ convolutional neural network adversarial robustness"). They keep the similarity 
 "Learning from brains how to regularize machines", NeurIPS, arXiv:1911.05072), which trains a CNN's
 representational similarity between pairs of images to match a neural one, and replace the neural
 similarity by one computed from the images' pixels; they report it gives the robustness the neural data
-gave. The images are the classification training images, as in the paper.
+gave. The images are the classification training images: the paper's regularizer "relies only on
+original datasets" (its abstract).
 
 What v1mtl takes over, and what it chooses (the papers' text could not be checked line by line when this
 was written, so every detail below not in that summary is v1mtl's choice):
