@@ -20,8 +20,8 @@ was written, so every detail below not in that summary is v1mtl's choice):
   ``(c, h, w)``), each vector centered by the mean over the batch first. v1mtl's choice, for two reasons:
   the trunk's features are ReLU outputs, so uncentered cosines lie in [0, 1] and cannot reach the negative
   pixel similarities; and centering makes the pixel similarity independent of the input normalization's
-  offset. With a batch of ``B`` images the centered similarities average ``-1 / (B - 1)`` off the diagonal,
-  so batches should not be tiny.
+  offset. With a batch of ``B`` images the centered similarities average about ``-1 / (B - 1)`` off the
+  diagonal (exactly, when the centered vectors are of equal length), so batches should not be tiny.
 - **Pairs**: every pair ``i < j`` of one auxiliary batch, ``B (B - 1) / 2`` pairs, no thresholding of the
   pixel similarities (v1mtl's choice).
 - **Loss**: the mean over pairs of ``(arctanh(S_feat) - arctanh(S_pix))^2``, similarities compared after the
