@@ -71,6 +71,8 @@ MARKERS = {
     "mtl-oracle": "P",
     "pixel-similarity": "*",
 }
+# The adversarial threat models (``v1mtl.evaluate.adversarial.NORMS``) as a reader sees them, in this order.
+NORM_LABELS = {"linf": "L∞", "l2": "L2"}
 # Names outside the study's conditions get one of these, picked by a hash of the name so that a name keeps
 # its colour from figure to figure (two such names may share one).
 OTHER_COLOURS = ("#666666", "#A6761D", "#999933", "#882255", "#44AA99", "#332288")

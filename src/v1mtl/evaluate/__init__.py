@@ -1,9 +1,11 @@
-"""Evaluation of trained networks: robustness to image corruptions and V1 predictivity."""
+"""Evaluation of trained networks: robustness to image corruptions and to adversarial attacks, V1 predictivity."""
 
 from v1mtl.common.lazy import lazy_exports
 
 # public name -> the submodule that defines it
 _EXPORTS = {
+    "AdversarialConfig": "adversarial",
+    "run_adversarial_stage": "adversarial",
     "RobustnessConfig": "robustness_stage",
     "run_robustness_stage": "robustness_stage",
     "PredictivityConfig": "predictivity_stage",

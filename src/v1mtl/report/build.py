@@ -239,6 +239,103 @@ def differences_table(diffs: list[differences.PairedDifference]) -> Table:
     return Table(["difference", "seeds", *differences.METRICS.values()], rows)
 
 
+def adversarial_table(runs: list[RunResult], norm: str) -> Table:
+    """Conditions x budgets of one threat model: accuracy under PGD in percent, mean over seeds [95% t
+    interval over seeds] (no interval with one seed)."""
+    curves = figures.adversarial_curves(runs, norm)
+    budgets = sorted({eps for points in curves.values() for eps, _ in points})
+    rows = []
+    for condition, points in curves.items():
+        by_budget = dict(points)
+        seeds = max(e.n for e in by_budget.values())
+        cells = [_cell(by_budget[eps], 100, 1) if eps in by_budget else "–" for eps in budgets]
+        rows.append([condition, str(seeds), *cells])
+    label = figure_style.NORM_LABELS.get(norm, norm)
+    return Table(["condition", "seeds", *(f"{label} {figures.format_budget(eps)}" for eps in budgets)], rows)
+
+
+def adversarial_section(doc: Document, runs: list[RunResult], root: Path, settings: dict) -> None:
+    """Accuracy under PGD against the budget: per norm a figure and a table, then the networks the stage
+    suspected of gradient masking. Nothing when the stage has not run. ``settings``: the study's
+    ``adversarial`` section."""
+    attacked = [r for r in runs if r.adversarial_rows]
+    if not attacked:
+        return
+    doc.add(Heading("Adversarial robustness"))
+    images = sorted({row.n for r in attacked for row in r.adversarial_rows})
+    eot = settings["eot_samples"]
+    eot_words = (
+        f"{settings['stochastic_eot_samples']} forward passes per gradient for a stochastic network, 1 otherwise"
+        if eot is None
+        else f"{eot} forward pass(es) per gradient"
+    )
+    doc.add(
+        Paragraph(
+            "Top-1 accuracy under white-box PGD (Madry et al. 2018) on "
+            f"{', '.join(map(str, images))} test images: {settings['steps']} steps of 2.5 x budget / steps, "
+            f"{settings['restarts']} start(s){' from a random point of the ball' if settings['random_start'] else ''}, "
+            f"{eot_words} (expectation over transformation, Athalye et al. 2018). Budgets in [0, 1] pixel units "
+            "of the gray image the network sees, before its normalization; 0 is clean accuracy on the same "
+            "images. Mean over seeds in percent, with a 95% t interval over seeds in brackets (none with one "
+            "seed). Tidy CSV: report/adversarial.csv."
+        )
+    )
+    chance = figure_style.chance_level(max((r.n_classes for r in runs), default=0))
+    chance_note = f" Dashed: chance ({figure_style.format_percent(chance)})." if chance > 0 else ""
+    norms = [
+        n
+        for n in figure_style.NORM_LABELS
+        if any(row.norm == n for r in attacked for row in r.adversarial_rows)
+    ]
+    for norm in norms:
+        label = figure_style.NORM_LABELS[norm]
+        png = figures.accuracy_vs_budget(
+            attacked, norm, root / FIGURES / f"adversarial_{norm}.png", chance=chance
+        )
+        doc.add(
+            Figure(
+                str(png.relative_to(root)),
+                f"Accuracy under PGD against the {label} budget, one line per condition, mean over seeds; band: "
+                "95% t interval over seeds where there are two seeds or more. Budgets at evenly spaced "
+                "positions." + chance_note,
+            )
+        )
+        doc.add(adversarial_table(attacked, norm))
+    masked = [r for r in attacked if r.gradient_masking]
+    if masked:
+        doc.add(
+            Paragraph(
+                f"Gradient masking suspected for {len(masked)} of {len(attacked)} networks (Carlini et al. 2019: "
+                "the attack must raise the loss, accuracy must not rise with the budget, and it must reach "
+                "chance at the largest budget); their accuracies may describe a failed attack, not a robust "
+                "network:"
+            )
+        )
+        doc.add(Bullets([f"{r.name}: {'; '.join(r.gradient_masking)}" for r in masked]))
+    else:
+        doc.add(
+            Paragraph(
+                "No network was flagged by the gradient-masking check (Carlini et al. 2019: the attack raised "
+                "the loss at every budget, accuracy never rose with the budget and reached chance at the "
+                "largest)."
+            )
+        )
+
+
+def _adversarial_protocol(settings: dict) -> list[str]:
+    """The Protocol list's line on the adversarial stage (none when it is off)."""
+    if not settings["enabled"]:
+        return []
+    budgets = "; ".join(
+        f"{figure_style.NORM_LABELS[n]} {', '.join(figures.format_budget(e) for e in settings[f'{n}_eps'])}"
+        for n in settings["norms"]
+    )
+    return [
+        f"adversarial attacks: PGD, {settings['steps']} steps, {settings['restarts']} start(s), at most "
+        f"{settings['limit'] or 'all'} test images, seed {settings['seed']}; budgets {budgets}"
+    ]
+
+
 def _versions() -> list[str]:
     out = [f"python {platform.python_version()}"]
     for name in PACKAGES:
@@ -553,6 +650,8 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
         )
         doc.add(Figure(f"{FIGURES}/paired_differences.png", figures.paired_differences_caption(diffs)))
 
+    adversarial_section(doc, runs, root, cfg_dict["adversarial"])
+
     doc.add(Heading("The paper's claims"))
     reference = claims_mod.paper_reference()
     doc.add(
@@ -588,6 +687,7 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
                 f"V1 data: {cfg_dict['v1']['path'] or 'simulated (v1mtl simulate-v1)'}; targets from: {cfg_dict['targets']['source']}",
                 f"corruptions: {cfg_dict['robustness']['prerendered'] or 'on the fly, table ' + cfg_dict['robustness']['table']}, "
                 f"JPEG round trip {cfg_dict['robustness']['jpeg_roundtrip']}, severities {cfg_dict['robustness']['severities']}",
+                *_adversarial_protocol(cfg_dict["adversarial"]),
                 "the whole resolved configuration: study.yaml in this folder; each stage's own config and protocol files sit in its folder",
                 "tidy tables (one row per observation, accuracies as fractions): "
                 + ", ".join(str(p.relative_to(root)) for p in csvs),

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from v1mtl.evaluate.adversarial import SUMMARY_NAME as ADVERSARIAL_SUMMARY
+from v1mtl.evaluate.adversarial import AdversarialRow
 from v1mtl.evaluate.relative_robustness import (
     RelativeRobustness,
     mean_sweep_accuracy,
@@ -42,6 +44,9 @@ class RunResult:
         predictivity_layers: the predictivity stage's per-layer records (``summary.json``'s ``layers``).
         n_classes: the classifier's number of classes (``final.json``; 0 when not recorded), for chance level.
         rows: the robustness rows (corruption grid), for the per-severity figure.
+        adversarial_rows: accuracy under PGD per norm and budget (the adversarial stage's rows; empty when
+            the stage did not run).
+        gradient_masking: why the adversarial stage suspected gradient masking (empty when it did not).
         history: ``metrics.jsonl`` records, for the training curves.
     """
 
@@ -66,6 +71,8 @@ class RunResult:
     n_classes: int = 0
     rows: list[RobustnessRow] = field(default_factory=list)
     sweep_rows: list[RobustnessRow] = field(default_factory=list)
+    adversarial_rows: list[AdversarialRow] = field(default_factory=list)
+    gradient_masking: list[str] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -110,6 +117,18 @@ def collect_runs(plan: StudyPlan) -> list[RunResult]:
                 res.rows = read_rows(robustness / "corruptions" / "robustness.csv")
             if (robustness / "gaussian-sweep" / "robustness.csv").is_file():
                 res.sweep_rows = read_rows(robustness / "gaussian-sweep" / "robustness.csv")
+            adversarial = sp.adversarial.get((condition, seed))
+            attack = (
+                None
+                if adversarial is None
+                else _read_json(adversarial.folder(plan.root) / ADVERSARIAL_SUMMARY)
+            )
+            if attack is not None:
+                res.adversarial_rows = [
+                    AdversarialRow(**{k: v for k, v in row.items() if k != "accuracy"})
+                    for row in attack["rows"]
+                ]
+                res.gradient_masking = list(attack["gradient_masking_reasons"])
             pred = _read_json(sp.predictivity[(condition, seed)].folder(plan.root) / "summary.json")
             if pred is not None:
                 res.predictivity = float(pred["best"][PREDICTIVITY_METRIC])

@@ -291,3 +291,59 @@ def noise_sweep(runs: list[RunResult], path: Path, chance: float = 0.0) -> Path:
     ax.grid(alpha=0.3)
     fig.legend(loc="outside right upper", fontsize=style.SMALL)
     return style.save(fig, path)
+
+
+def adversarial_curves(runs: list[RunResult], norm: str) -> dict[str, list[tuple[float, Estimate]]]:
+    """Per condition (fixed order): ``(budget, accuracy over seeds)`` under PGD of threat model ``norm``, budgets
+    ascending; a t interval over seeds where there are two or more."""
+    per_seed: dict[str, dict[float, list[float]]] = {}
+    for run in runs:
+        for row in run.adversarial_rows:
+            if row.norm == norm:
+                per_seed.setdefault(run.condition, {}).setdefault(row.eps, []).append(row.accuracy)
+    return {
+        c: [(eps, t_mean(np.array(v))) for eps, v in sorted(per_seed[c].items())]
+        for c in style.in_order(per_seed)
+    }
+
+
+def format_budget(eps: float) -> str:
+    """A budget as the report's axes and tables show it: three significant digits (``0.00392``)."""
+    return f"{eps:.3g}"
+
+
+def accuracy_vs_budget(runs: list[RunResult], norm: str, path: Path, chance: float = 0.0) -> Path:
+    """Accuracy (percent) under PGD against the budget of threat model ``norm``, one line per condition (mean
+    over seeds), a band for the 95% t interval over seeds where there are two seeds or more, the chance line.
+
+    The budgets sit at evenly spaced positions labelled with their values: a study's budgets span orders of
+    magnitude and start at 0 (clean), which neither a linear nor a log axis shows."""
+    curves = adversarial_curves(runs, norm)
+    budgets = sorted({eps for points in curves.values() for eps, _ in points})
+    position = {eps: i for i, eps in enumerate(budgets)}
+    fig = style.new_figure(3.4, width=5.6)
+    ax = fig.subplots()
+    values: list[float] = []
+    for condition, points in curves.items():
+        x = np.array([position[eps] for eps, _ in points])
+        ests = [e for _, e in points]
+        colour = style.colour(condition)
+        ax.plot(
+            x,
+            [e.value for e in ests],
+            color=colour,
+            marker=style.marker(condition),
+            ms=4,
+            label=style.label(condition),
+        )
+        low, high = np.array([e.ci_low for e in ests]), np.array([e.ci_high for e in ests])
+        if np.isfinite(low).any():
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+        values += [v for e in ests for v in _bounds(e)]
+    style.accuracy_axis(ax, values, chance)
+    ax.set_xticks(range(len(budgets)), [format_budget(eps) for eps in budgets])
+    ax.set_xlabel(f"{style.NORM_LABELS.get(norm, norm)} budget (pixel values in [0, 1]; 0 = clean)")
+    ax.set_ylabel("accuracy under PGD")
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside right upper", fontsize=style.SMALL)
+    return style.save(fig, path)

@@ -4,7 +4,9 @@
 - ``claims.csv``: one row per claim, with the effect, its interval, n, the threshold and the verdict;
 - ``robustness.csv``: every robustness row of every network; the corruption grid keeps ``severity``
   (0 for clean), the Gaussian-noise sweep has its noise std in ``noise_std`` and no severity;
-- ``predictivity.csv``: one row per network x scored layer (V1 predictivity of fresh readouts).
+- ``predictivity.csv``: one row per network x scored layer (V1 predictivity of fresh readouts);
+- ``adversarial.csv``: one row per network x threat model x budget (accuracy under PGD), with the network's
+  gradient-masking flag.
 
 Accuracies are fractions in [0, 1] here, as in every CSV of the project (figures and the report show percent).
 """
@@ -23,6 +25,7 @@ SUMMARY = "summary.csv"
 CLAIMS = "claims.csv"
 ROBUSTNESS = "robustness.csv"
 PREDICTIVITY = "predictivity.csv"
+ADVERSARIAL = "adversarial.csv"
 
 
 def _keys(run: RunResult) -> dict:
@@ -99,14 +102,35 @@ def predictivity_rows(runs: list[RunResult]) -> list[dict]:
     ]
 
 
+def adversarial_rows(runs: list[RunResult]) -> list[dict]:
+    """One row per network x norm x budget of the adversarial stage; ``suspect_gradient_masking`` is the
+    network's flag (the stage checks a network's rows together)."""
+    return [
+        _keys(r)
+        | {
+            "norm": row.norm,
+            "eps": row.eps,
+            "n": row.n,
+            "correct": row.correct,
+            "accuracy": row.accuracy,
+            "mean_loss_start": row.mean_loss_start,
+            "mean_loss_end": row.mean_loss_end,
+            "suspect_gradient_masking": bool(r.gradient_masking),
+        }
+        for r in runs
+        for row in r.adversarial_rows
+    ]
+
+
 def write_tables(runs: list[RunResult], claims: list[Claim], folder: Path) -> list[Path]:
-    """Write the four tables (a table with no rows yet is not written); return the paths written."""
+    """Write the tables (a table with no rows yet is not written); return the paths written."""
     written = []
     for name, rows in (
         (SUMMARY, summary_rows(runs)),
         (CLAIMS, claim_rows(claims)),
         (ROBUSTNESS, robustness_rows(runs)),
         (PREDICTIVITY, predictivity_rows(runs)),
+        (ADVERSARIAL, adversarial_rows(runs)),
     ):
         if rows:
             write_csv(folder / name, rows)

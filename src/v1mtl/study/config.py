@@ -14,9 +14,9 @@ from typing import Any, Literal
 from v1mtl.analysis import ReconstructionConfig, SaliencyConfig
 from v1mtl.common.config import apply_dotted, config_from_dict, config_to_dict
 from v1mtl.common.errors import InputError
-from v1mtl.common.ranges import BatchSize, Seed
+from v1mtl.common.ranges import BatchSize, PositiveInt, Seed
 from v1mtl.data.neural.nwb import NwbOptions
-from v1mtl.evaluate import PredictivityConfig, RobustnessConfig
+from v1mtl.evaluate import AdversarialConfig, PredictivityConfig, RobustnessConfig
 from v1mtl.neural_model import FitNeuralConfig
 from v1mtl.simulator import SimulationConfig
 from v1mtl.simulator.config import Ablation
@@ -93,6 +93,36 @@ class StudyRobustnessConfig(RobustnessConfig):
         )
 
 
+@dataclass
+class StudyAdversarialConfig(AdversarialConfig):
+    """Stage 5b, accuracy under PGD attacks: the settings of ``v1mtl evaluate adversarial``
+    (``v1mtl.evaluate.adversarial.AdversarialConfig``), plus the study's own.
+
+    Attributes:
+        enabled: run the stage for every network (one ``adversarial/<condition>-s<seed>`` unit each). Off by
+            default: at the stage's default settings (1000 images, 20 steps, 10 budgets) it costs hundreds of
+            forward and backward passes per image, minutes per network on a CPU; the presets turn it on with
+            settings sized to their budgets.
+        eot_samples: as the stage's, or None (the default) to choose per network: 1 for a deterministic
+            network, ``stochastic_eot_samples`` for a stochastic one (a network whose ``stochastic``
+            attribute is true), whose gradient a single pass only samples (Athalye et al. 2018,
+            "Obfuscated gradients give a false sense of security", ICML: expectation over transformation).
+        stochastic_eot_samples: the forward passes averaged per gradient for a stochastic network when
+            ``eot_samples`` is None.
+    """
+
+    enabled: bool = False
+    eot_samples: PositiveInt | None = None
+    stochastic_eot_samples: PositiveInt = 8
+
+    def attack_config(self, stochastic: bool) -> AdversarialConfig:
+        """The stage's settings for one network; ``stochastic``: whether its forward pass draws noise."""
+        own = {f.name: getattr(self, f.name) for f in fields(AdversarialConfig)}
+        if self.eot_samples is None:
+            own["eot_samples"] = self.stochastic_eot_samples if stochastic else 1
+        return AdversarialConfig(**own)
+
+
 ANALYSES = ("reconstruction", "saliency")
 # Keys a step may change: the settings of the stages that make, train and corrupt-test the networks.
 STEP_KEYS = ("v1.", "fit.", "targets.", "train.", "robustness.")
@@ -151,6 +181,7 @@ class StudyConfig:
     targets: TargetsConfig = field(default_factory=TargetsConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     robustness: StudyRobustnessConfig = field(default_factory=StudyRobustnessConfig)
+    adversarial: StudyAdversarialConfig = field(default_factory=StudyAdversarialConfig)
     predictivity: PredictivityConfig = field(default_factory=PredictivityConfig)
     reconstruction: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     saliency: SaliencyConfig = field(default_factory=SaliencyConfig)

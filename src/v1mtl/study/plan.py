@@ -6,6 +6,7 @@ Folder layout under the study root (each unit owns one folder):
 - ``targets/{real,shuffled,random}``: neural targets on the classification images (``predict-responses``);
 - ``train/<condition>-s<seed>``: co-training runs (``train``);
 - ``robustness/<condition>-s<seed>``, ``predictivity/<condition>-s<seed>``: per-network evaluations;
+- ``adversarial/<condition>-s<seed>``: accuracy under PGD attacks, per network (``adversarial.enabled``);
 - ``analysis/reconstruction``, ``analysis/saliency``: analyses comparing all networks on the same images;
 - ``report``: ``report.md``, ``report.html`` and figures.
 
@@ -52,7 +53,8 @@ def run_name(condition: str, seed: int) -> str:
 class StepPlan:
     """The units of one step of a study (the whole study when it has no steps), keyed for the report.
 
-    ``runs``, ``robustness`` and ``predictivity`` are keyed ``(condition, seed)``; ``targets`` by target
+    ``runs``, ``robustness``, ``adversarial`` (empty unless ``adversarial.enabled``) and ``predictivity`` are
+    keyed ``(condition, seed)``; ``targets`` by target
     kind (``real``, ``shuffled``, ``random``); ``oracle_targets`` (the MTL-Oracle's) by seed. A unit another step already holds is the same object.
     """
 
@@ -64,6 +66,7 @@ class StepPlan:
     oracle_targets: dict[int, Unit] = field(default_factory=dict)
     runs: dict[tuple[str, int], Unit] = field(default_factory=dict)
     robustness: dict[tuple[str, int], Unit] = field(default_factory=dict)
+    adversarial: dict[tuple[str, int], Unit] = field(default_factory=dict)
     predictivity: dict[tuple[str, int], Unit] = field(default_factory=dict)
 
 
@@ -163,6 +166,8 @@ def _plan_step(cfg: StudyConfig, step: str, plan: StudyPlan, registry: _Registry
     for (condition, seed), run in sp.runs.items():
         name = run_name(condition, seed)
         sp.robustness[(condition, seed)] = named(_robustness_unit(cfg, plan, run, name))
+        if cfg.adversarial.enabled:
+            sp.adversarial[(condition, seed)] = named(_adversarial_unit(cfg, plan, run, name))
         sp.predictivity[(condition, seed)] = named(_predictivity_unit(cfg, plan, sp.v1, run, name))
     return sp
 
@@ -358,6 +363,27 @@ def _robustness_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) ->
 
     settings = config_to_dict(r) | {"device": None}
     return Unit("robustness", name, settings, execute, upstream=[run], cost=2.0, uses_device=True)
+
+
+def _adversarial_unit(cfg: StudyConfig, plan: StudyPlan, run: Unit, name: str) -> Unit:
+    a = cfg.adversarial
+
+    def execute(folder: Path) -> None:
+        from v1mtl.evaluate import run_adversarial_stage
+        from v1mtl.training import load_network
+
+        ckpt = run.folder(plan.root)
+        # A network that draws noise in its forward pass says so with a ``stochastic`` attribute; one
+        # without it is deterministic. The stage itself takes eot_samples as given.
+        stochastic = bool(getattr(load_network(ckpt, device=cfg.device).net, "stochastic", False))
+        attack = a.attack_config(stochastic)
+        print(
+            f"adversarial: {'stochastic' if stochastic else 'deterministic'} network, eot_samples {attack.eot_samples}"
+        )
+        run_adversarial_stage(attack, ckpt, folder, name=run.name, device=cfg.device)
+
+    # the stochastic network's EOT is chosen from these settings and the upstream run, both fingerprinted
+    return Unit("adversarial", name, config_to_dict(a), execute, upstream=[run], cost=2.0, uses_device=True)
 
 
 def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, name: str) -> Unit:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from v1mtl.common.figure_style import NORM_LABELS
 from v1mtl.common.tables import read_csv
 from v1mtl.evaluate.robustness_metrics import score
 from v1mtl.evaluate.robustness_table import read_rows
@@ -52,6 +53,18 @@ def _robustness(folder: Path) -> str:
     return words + (f" (clean {100 * clean:.1f}%)" if math.isfinite(clean) else "")
 
 
+def _adversarial(folder: Path) -> str:
+    """Per norm the accuracy at each budget, smallest first (``L∞ 54% 41% 3% 0%``), and the masking flag."""
+    s = _json(folder / "adversarial.json")
+    words = []
+    for norm, label in NORM_LABELS.items():
+        rows = sorted((r for r in s["rows"] if r["norm"] == norm), key=lambda r: r["eps"])
+        if rows:
+            words.append(label + " " + " ".join(f"{100 * r['accuracy']:.0f}%" for r in rows))
+    masking = ", gradient masking suspected" if s["suspect_gradient_masking"] else ""
+    return "accuracy under PGD " + ", ".join(words) + masking
+
+
 def _predictivity(folder: Path) -> str:
     s = _json(folder / "summary.json")
     return f"FEVE {s['best']['feve_mean']:.3f} at {s['best_layer']}"
@@ -68,6 +81,7 @@ DESCRIBE: dict[str, Callable[[Path], str]] = {
     "targets": _targets,
     "train": _train,
     "robustness": _robustness,
+    "adversarial": _adversarial,
     "predictivity": _predictivity,
     "analysis": _analysis,
 }

@@ -9,8 +9,8 @@ MLflow record is a copy of the study folder, never its only home.
 Layout: one MLflow experiment per study name; a parent run per study folder (found again by its tag
 ``v1mtl.study_root`` when the study is resumed), with the study's config, the claims and the per-condition
 summary; one child run per trained network (tags ``condition``, ``seed``, ``step``), with its config as
-params, its metrics per epoch (step = epoch), its final scores and, as the robustness and predictivity units
-finish, their headline scores.
+params, its metrics per epoch (step = epoch), its final scores and, as the robustness, adversarial and
+predictivity units finish, their headline scores.
 
 The default store is a SQLite database in ``./mlruns`` (``sqlite:///<cwd>/mlruns/mlflow.db``, artifacts
 beside it): MLflow 3 keeps its plain-directory store in maintenance mode and refuses it by default, so the
@@ -206,9 +206,25 @@ def _robustness_scores(folder: Path) -> dict[str, float]:
     return {k: v for k, v in scores.items() if math.isfinite(v)}
 
 
+def _adversarial_scores(folder: Path) -> dict[str, float]:
+    """Accuracy under PGD per norm and budget (``adversarial_linf_eps0.00392_accuracy``) and the masking flag."""
+    summary = json.loads((folder / "adversarial.json").read_text())
+    scores = {f"adversarial_{r['norm']}_eps{r['eps']:.3g}_accuracy": r["accuracy"] for r in summary["rows"]}
+    scores["adversarial_suspect_gradient_masking"] = float(summary["suspect_gradient_masking"])
+    return {k: v for k, v in scores.items() if math.isfinite(v)}
+
+
 def _predictivity_scores(folder: Path) -> dict[str, float]:
     best = json.loads((folder / "summary.json").read_text())["best"]
     return {f"v1_predictivity_{k}": v for k, v in _numbers(best).items() if k != "layer_index"}
+
+
+# The per-network evaluation stages whose headline scores go to the network's run, read from their folders.
+NETWORK_SCORES = {
+    "robustness": _robustness_scores,
+    "predictivity": _predictivity_scores,
+    "adversarial": _adversarial_scores,
+}
 
 
 class StudyTracker:
@@ -255,7 +271,7 @@ class StudyTracker:
         return found[0].info.run_id if found else None
 
     def unit_finished(self, unit) -> None:
-        """Log what a finished unit adds: a training run, a network's robustness or predictivity, the
+        """Log what a finished unit adds: a training run, a network's robustness, adversarial or predictivity scores, the
         study's summary (the report). A tracking failure is one warning and stops the tracking, never the
         study: its results are in the study folder either way."""
         if self._failed:
@@ -284,12 +300,10 @@ class StudyTracker:
             self._networks[label] = log_training_run(
                 self.store, folder, name=unit.name, tags=tags, parent_id=self.parent_id
             )
-        elif unit.stage in ("robustness", "predictivity") and unit.upstream:
+        elif unit.stage in NETWORK_SCORES and unit.upstream:
             network = self._network_run(unit.upstream[0])
             if network is not None:
-                scores = (
-                    _robustness_scores(folder) if unit.stage == "robustness" else _predictivity_scores(folder)
-                )
+                scores = NETWORK_SCORES[unit.stage](folder)
                 _log(self.store, network, metrics=[(k, v, 0) for k, v in scores.items()])
         elif unit.stage == "report":
             self._log_summary()
