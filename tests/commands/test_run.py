@@ -21,6 +21,7 @@ def test_smoke_study_runs_every_stage_then_resumes_without_work(tmp_path, capsys
         assert (out / "train" / f"{condition}-s0" / "final.json").is_file()
         assert (out / "robustness" / f"{condition}-s0" / "corruptions" / "robustness.csv").is_file()
         assert (out / "predictivity" / f"{condition}-s0" / "summary.json").is_file()
+        assert (out / "adversarial" / f"{condition}-s0" / "adversarial.json").is_file()
         assert f"| {condition} | 1 |" in printed
     assert (out / "fit" / "v1-model" / "summary.json").is_file()
     for target in ("real", "shuffled", "random", "oracle-s0"):
@@ -221,6 +222,7 @@ def test_mlflow_records_the_study_and_every_network_once(tmp_path, monkeypatch, 
     assert {"test_accuracy", "val_accuracy", "mean_corruption_accuracy", "v1_predictivity_feve_mean"} <= set(
         mtl.metrics
     )
+    assert {"adversarial_linf_eps0.25_accuracy", "adversarial_suspect_gradient_masking"} <= set(mtl.metrics)
     assert parent.data.params["conditions"] == '["baseline", "mtl"]'
     assert (
         parent.data.tags["claim1_verdict"] == "undetermined" and "mtl.clean_accuracy" in parent.data.metrics

@@ -68,3 +68,10 @@ def test_ablation_ladder_starts_at_builtin_full_and_ends_at_the_papers_recipe():
 def test_quick_answers_claim_one_with_three_seeds():
     quick = load_config(StudyConfig, preset="study-quick")
     assert {"baseline", "mtl", "mtl-shuffled"} <= set(quick.conditions) and len(quick.seeds) >= 3
+
+
+@pytest.mark.parametrize(("name", "limit"), [("smoke", 20), ("quick", 100), ("builtin-full", 200)])
+def test_builtin_presets_attack_every_network_on_few_images(name, limit):
+    adversarial = load_config(StudyConfig, preset=f"study-{name}").adversarial
+    assert adversarial.enabled and adversarial.limit == limit and adversarial.steps <= 5
+    assert adversarial.eot_samples is None  # chosen per network: EOT for a stochastic one

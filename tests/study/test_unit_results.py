@@ -27,6 +27,23 @@ def test_robustness_and_predictivity_units_are_summarized(tmp_path):
     assert describe("predictivity", tmp_path) == "FEVE 0.268 at relu3_1"
 
 
+def test_an_adversarial_unit_is_summarized_by_accuracy_per_norm_and_budget(tmp_path):
+    rows = [
+        {"norm": norm, "eps": eps, "accuracy": acc}
+        for norm, eps, acc in (
+            ("l2", 8.0, 0.0),
+            ("linf", 0.25, 0.0),
+            ("linf", 0.0, 0.537),
+            ("l2", 0.0, 0.537),
+        )
+    ]
+    summary = {"rows": rows, "suspect_gradient_masking": False}
+    (tmp_path / "adversarial.json").write_text(json.dumps(summary))
+    assert describe("adversarial", tmp_path) == "accuracy under PGD L∞ 54% 0%, L2 54% 0%"
+    (tmp_path / "adversarial.json").write_text(json.dumps(summary | {"suspect_gradient_masking": True}))
+    assert describe("adversarial", tmp_path).endswith("L2 54% 0%, gradient masking suspected")
+
+
 def test_a_unit_without_readable_results_gets_no_words(tmp_path):
     assert describe("train", tmp_path) == ""  # no final.json
     (tmp_path / "summary.json").write_text("{not json")
