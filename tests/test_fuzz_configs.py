@@ -65,7 +65,7 @@ class Leaf:
 
     command: str
     key: str  # as written after --set
-    shape: str  # "scalar", "list" ([value]), "tuple3" ([value, 1, 1]) or "dict" (key.x=value)
+    shape: str  # "scalar", "list" ([value]), "tuple2" ([value, 1]), "tuple3" ([value, 1, 1]) or "dict" (key.x=value)
     kind: type  # int or float
     range: Range | None
 
@@ -75,6 +75,7 @@ class Leaf:
         return {
             "scalar": self.key,
             "list": f"{self.key}[0]",
+            "tuple2": f"{self.key}[0]",
             "tuple3": f"{self.key}[0]",
             "dict": f"{self.key}.x",
         }[self.shape]
@@ -82,7 +83,13 @@ class Leaf:
     def override(self, value: Any) -> str:
         """The ``--set`` item that puts ``value`` at this number."""
         text = _yaml_number(value)
-        written = {"scalar": text, "list": f"[{text}]", "tuple3": f"[{text}, 1, 1]", "dict": text}[self.shape]
+        written = {
+            "scalar": text,
+            "list": f"[{text}]",
+            "tuple2": f"[{text}, 1]",
+            "tuple3": f"[{text}, 1, 1]",
+            "dict": text,
+        }[self.shape]
         return f"{self.key}{'.x' if self.shape == 'dict' else ''}={written}"
 
 
@@ -106,7 +113,8 @@ def _leaves_of(tp: Any, command: str, key: str, shape: str) -> list[Leaf]:
     if origin is list:
         return _leaves_of(args[0], command, key, "list")
     if origin is tuple:
-        return _leaves_of(args[0], command, key, "tuple3" if len(args) == 3 else "list")
+        fixed = len(args) in (2, 3) and args[-1] is not Ellipsis
+        return _leaves_of(args[0], command, key, f"tuple{len(args)}" if fixed else "list")
     if origin is dict:
         return _leaves_of(args[1], command, key, "dict")
     return [Leaf(command, key, shape, tp, None)] if tp in (int, float) else []

@@ -22,11 +22,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from v1mtl.common.errors import InputError
+from v1mtl.common.ranges import Range
 from v1mtl.data.images.gray import rgb_to_gray_np
 from v1mtl.data.neural.limits import MAX_ARRAY_ELEMENTS, ElementBudget, one_line, shown
 from v1mtl.data.neural.recordings import Session, V1Dataset, check_label
@@ -36,6 +37,8 @@ DEFAULT_TABLE = "trials"
 DEFAULT_IMAGE_COLUMN = "image_id"
 DEFAULT_WINDOW = (0.040, 0.140)
 """Seconds after onset whose spikes are counted: a default to override, not a value taken from a dataset."""
+# seconds after onset a window may reach: V1 answers within a few hundred ms, a minute is already no response
+WindowSeconds = Annotated[float, Range(0, 60)]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -54,7 +57,7 @@ class NwbOptions:
     table: str = DEFAULT_TABLE
     image_column: str = DEFAULT_IMAGE_COLUMN
     images: str | None = None
-    window: tuple[float, float] = DEFAULT_WINDOW
+    window: tuple[WindowSeconds, WindowSeconds] = DEFAULT_WINDOW
 
 
 def is_nwb(path: str | Path) -> bool:
