@@ -480,6 +480,16 @@ def _check(schema: type, data: Any, source: str, prefix: str) -> None:
 
 def _coerce(tp: Any, value: Any, source: str, dotted: str) -> Any:
     """Check ``value`` against the annotation ``tp``; return it in the field's Python type."""
+    if isinstance(value, Mapping) and value and not _takes_mapping(tp):
+        # keys under a value (``--set model.dropout=...`` where ``model`` is a name): the key as written
+        written, node = dotted, value
+        while isinstance(node, Mapping) and node:
+            inner = next(iter(node))
+            written, node = (
+                _join(written, _clip(inner) if isinstance(inner, str) else _repr(inner)),
+                node[inner],
+            )
+        raise InputError(f"'{dotted}' takes a single value, not keys", path=source, field=written)
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is Annotated:
@@ -607,6 +617,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def _takes_mapping(tp: Any) -> bool:
+    """Whether the annotation ``tp`` accepts a mapping (a section, a dict, or anything)."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _takes_mapping(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return any(_takes_mapping(a) for a in typing.get_args(tp))
+    return tp is Any or origin is dict or tp is dict or dataclasses.is_dataclass(tp)
 
 
 def _same_kind(tp: Any, value: Any) -> bool:
