@@ -22,6 +22,7 @@ def test_every_condition_has_a_distinct_colour_marker_label_and_a_fixed_position
         "MTL-Random",
         "Oracle (noise-trained)",
         "MTL-Oracle",
+        "VOneBlock",
         "Pixel-similarity",
     ]
     # a colour outside the palette of names that are not a study's, so no such name looks like a condition

@@ -180,3 +180,31 @@ def test_bad_inputs_are_named():
         GaussianSweepSource(ImageSplit(np.zeros((2, 4, 4, 2), np.uint8), np.zeros(2, np.int64)))
     with pytest.raises(InputError, match="models"):
         evaluate_robustness({}, GaussianSweepSource(split), progress=False)
+
+
+class _NoisyBrightness(BrightnessClassifier):
+    """A classifier that draws noise from torch's global generator, as a VOneBlock does."""
+
+    stochastic = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(x)
+        return logits + 0.2 * torch.randn_like(logits)
+
+
+def test_a_stochastic_network_gets_the_same_draws_per_condition_whatever_ran_before():
+    split = brightness_split(n=200)
+    source = GaussianSweepSource(split, stds=[0.0, 0.1, 0.2])
+    torch.manual_seed(1)
+    first = _by_condition(evaluate_robustness(_NoisyBrightness(), source, progress=False))
+    torch.manual_seed(2)
+    torch.randn(1000)
+    again = _by_condition(evaluate_robustness(_NoisyBrightness(), source, progress=False))
+    assert {k: r.correct for k, r in first.items()} == {k: r.correct for k, r in again.items()}
+    # a resume that skips the first conditions computes the rest with the same draws
+    done = [("model", c, s) for (_, c, s) in list(first)[:2]]
+    resumed = _by_condition(evaluate_robustness(_NoisyBrightness(), source, skip=done, progress=False))
+    assert resumed and all(r.correct == first[k].correct for k, r in resumed.items())
+    # the noise is real: accuracy falls short of the noise-free classifier's
+    noise_free = _by_condition(evaluate_robustness(BrightnessClassifier(), source, progress=False))
+    assert sum(r.correct for r in first.values()) != sum(r.correct for r in noise_free.values())

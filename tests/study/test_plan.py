@@ -130,3 +130,28 @@ def test_a_pixel_similarity_run_needs_no_v1_unit_and_ignores_the_readout_setting
         "train.model.width=0.25",
     ):
         assert fingerprint(read) != run.fingerprint, read
+
+
+def test_a_vone_run_reads_the_front_end_settings_and_no_other_run_does(tmp_path: Path):
+    def units(*overrides: str) -> dict:
+        cfg = load_config(
+            StudyConfig, preset="study-smoke", overrides=["conditions=[baseline, mtl, vone]", *overrides]
+        )
+        return {(u.stage, u.name): u for u in build_plan(cfg, tmp_path).units}
+
+    plain = units()
+    vone = plain[("train", "vone-s0")]
+    assert vone.upstream == [] and vone.settings["model"]["front_end"] == "vone"
+    # a network without a front end keeps the fingerprint it had before the front-end keys existed
+    others = [u for key, u in plain.items() if key != ("train", "vone-s0")]
+    assert [u.name for u in others if "front_end" in (u.settings.get("model") or {})] == []
+    changed = units("train.model.vone.simple_channels=3", "fit.model.vone.seed=4")
+    assert changed[("train", "vone-s0")].fingerprint != vone.fingerprint
+    # (units downstream of the vone run change with it, the rest not)
+    unchanged = [key for key, u in plain.items() if changed[key].fingerprint == u.fingerprint]
+    assert {key for key in plain if "vone-s0" not in key[1] and key[0] not in ("analysis", "report")} == set(
+        unchanged
+    )
+    # the V1 model itself may sit behind a VOneBlock: then its fit reads the settings
+    fit = units("fit.model.front_end=vone")[("fit", "v1-model")]
+    assert fit.fingerprint != plain[("fit", "v1-model")].fingerprint

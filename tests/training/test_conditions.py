@@ -126,3 +126,16 @@ def test_pixel_similarity_co_trains_without_v1_data(tmp_path):
     assert set(saved["loss_weights"]) == {"classification.log_weight", "similarity.log_weight"}
     for key, value in net.state_dict().items():
         assert torch.equal(saved["state_dict"][key], value)
+
+
+def test_vone_trains_classification_only_behind_a_voneblock_and_loads_as_it_trained(tmp_path):
+    run = tmp_path / "vone"
+    cfg = tiny_config("vone", "model.vone.simple_channels=4", "model.vone.complex_channels=4", ONE_EPOCH)
+    result = train(cfg, run)
+    assert result["condition"] == "vone" and result["val_neural_corr"] is None
+    # the condition sets the front end, and the saved config says so
+    assert "front_end: vone" in (run / "config.yaml").read_text()
+    net, loaded_cfg, _ = load_trained_network(run)
+    assert loaded_cfg.model.front_end == "vone" and net.readouts is None and net.stochastic
+    saved = read_checkpoint(run / "best.pt", NETWORK_KIND)
+    assert torch.equal(saved["state_dict"]["shared.0.block.weight"], net.shared[0].block.weight)

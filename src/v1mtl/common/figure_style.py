@@ -40,6 +40,7 @@ CONDITIONS = (
     "mtl-random",
     "noise-augmented",
     "mtl-oracle",
+    "vone",
     "pixel-similarity",
 )
 LABELS = {
@@ -49,6 +50,7 @@ LABELS = {
     "mtl-random": "MTL-Random",
     "noise-augmented": "Oracle (noise-trained)",
     "mtl-oracle": "MTL-Oracle",
+    "vone": "VOneBlock",
     "pixel-similarity": "Pixel-similarity",
 }
 COLOURS = {
@@ -58,8 +60,9 @@ COLOURS = {
     "mtl-random": "#CC79A7",  # reddish purple
     "noise-augmented": "#009E73",  # bluish green
     "mtl-oracle": "#E69F00",  # orange
-    # Okabe-Ito has no colour left (yellow is out): rose of Paul Tol's "muted" scheme (Tol 2021, "Colour
-    # Schemes", SRON/EPS/TN/09-002), also safe under colour-vision deficiencies and apart from the others
+    # Okabe-Ito has no colour left (yellow is out): green and rose of Paul Tol's "muted" scheme (Tol 2021,
+    # "Colour Schemes", SRON/EPS/TN/09-002), also safe under colour-vision deficiencies and apart from the others
+    "vone": "#117733",
     "pixel-similarity": "#CC6677",
 }
 MARKERS = {
@@ -69,6 +72,7 @@ MARKERS = {
     "mtl-random": "^",
     "noise-augmented": "v",
     "mtl-oracle": "P",
+    "vone": "X",
     "pixel-similarity": "*",
 }
 # The adversarial threat models (``v1mtl.evaluate.adversarial.NORMS``) as a reader sees them, in this order.

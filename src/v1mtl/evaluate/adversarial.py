@@ -227,7 +227,8 @@ def evaluate_adversarial(
         model: as ``pgd``'s; put in eval mode here.
         batches: ``(images (B, 1, H, W) in [0, 1], labels (B,))`` on the model's device.
         budgets: norm -> budgets, e.g. ``{"linf": [0, 4/255], "l2": [0, 0.5]}``.
-        seed: every ``(norm, eps)`` starts its generator from it, so rows do not depend on each other.
+        seed: every ``(norm, eps)`` starts its generator from it (and, for a stochastic network, torch's
+            global generator, which draws the network's noise), so rows do not depend on each other.
 
     Returns:
         One row per ``(norm, eps)``, in the order given.
@@ -237,6 +238,9 @@ def evaluate_adversarial(
     for norm, eps_list in budgets.items():
         for eps in eps_list:
             generator = torch.Generator().manual_seed(seed)
+            if getattr(model, "stochastic", False):
+                # the network's own noise comes from torch's global generator: the same draws every run
+                torch.manual_seed(seed)
             n = correct = 0
             start = end = 0.0
             for x, y in batches:

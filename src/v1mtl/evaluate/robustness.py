@@ -12,6 +12,7 @@ trained on normalized input with :class:`UnitRangeClassifier`.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +54,11 @@ class UnitRangeClassifier(nn.Module):
         self.std = float(std)
         self.task = task
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether the wrapped network draws noise in its forward pass."""
+        return bool(getattr(self.net, "stochastic", False))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = (x - self.mean) / self.std
         return self.net(z) if self.task is None else self.net(z, task=self.task)
@@ -67,6 +73,11 @@ def _as_mapping(models: nn.Module | Mapping[str, nn.Module], model_name: str) ->
 
 
 @torch.inference_mode()
+def condition_seed(corruption: str, severity: float) -> int:
+    """A seed of torch's generator for one condition, the same on every run (CRC-32 of its name)."""
+    return zlib.crc32(f"{corruption}:{float(severity):g}".encode())
+
+
 def evaluate_robustness(
     models: nn.Module | Mapping[str, nn.Module],
     source: CorruptedSource,
@@ -106,6 +117,10 @@ def evaluate_robustness(
         if not todo:
             continue
         bar.set_postfix_str(f"{corruption} {severity:g}")
+        if any(getattr(named[name], "stochastic", False) for name in todo):
+            # a network that draws noise (a VOneBlock) gives each condition the same draws on every run
+            # and on a resume, whatever ran before it
+            torch.manual_seed(condition_seed(corruption, severity))
         correct = dict.fromkeys(todo, 0)
         n = 0
         for images, labels in source.batches(corruption, severity, batch_size, device):

@@ -4,7 +4,8 @@ The defaults are the paper's (docs/reference-implementation.md, 'Model layout', 
 batch norm, shared block ``features[:17]``
 (up to ``relu3_1``), the ``conv`` classification head with 4096 hidden channels, Gaussian readouts with
 init_mu_range 0.3, init_sigma_range 0.6, L1 weight 0.5 and output ``ELU(r - 1) + 1``. ``readout`` and
-``readout_output`` offer the factorized readout and a linear output (``v1mtl.models.readouts``).
+``readout_output`` offer the factorized readout and a linear output (``v1mtl.models.readouts``);
+``front_end: vone`` puts a VOneBlock in the place of the first convolution (``v1mtl.models.vone``).
 
 The width multiplier scales every convolution of the trunk AND the head's hidden size
 (``hidden * width``), so a width-0.25 network is a uniformly thinner VGG.
@@ -12,7 +13,7 @@ The width multiplier scales every convolution of the trunk AND the head's hidden
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import torch
@@ -25,8 +26,10 @@ from v1mtl.models.heads import HEAD_INITS, ConvHead, DenseHead
 from v1mtl.models.multitask import MultiTaskNet
 from v1mtl.models.readouts import READOUT_KINDS, READOUT_OUTPUTS, SessionReadouts
 from v1mtl.models.vgg import ARCH_CFG, make_features, scaled_width, shared_layer_index
+from v1mtl.models.vone import NOISE_MODES, VOneConfig, VOneFrontEnd
 
 HEADS = ("conv", "dense")
+FRONT_ENDS = ("none", "vone")
 
 
 @dataclass
@@ -52,6 +55,9 @@ class ModelConfig:
         gamma_readout: weight of the readouts' L1 feature penalty.
         elu_offset: neural output is ``ELU(r + elu_offset) + 1``.
         readout_bias: readouts have a per-neuron bias.
+        front_end: ``"none"`` (the VGG as it is) or ``"vone"`` (a VOneBlock and a 1x1 bottleneck in the
+            place of the first convolution; condition ``vone`` sets it).
+        vone: the VOneBlock's settings (read only with ``front_end: vone``).
     """
 
     arch: str = "vgg19"
@@ -70,6 +76,8 @@ class ModelConfig:
     gamma_readout: NonNegativeFloat = 0.5
     elu_offset: float = -1.0
     readout_bias: bool = True
+    front_end: str = "none"
+    vone: VOneConfig = field(default_factory=VOneConfig)
 
     def validate(self, source: str = "config", prefix: str = "model.") -> ModelConfig:
         """Raise ``InputError`` (a ``ValueError``) naming the key (``prefix`` + field) of a value out of
@@ -81,6 +89,8 @@ class ModelConfig:
             ("head_init", self.head_init, list(HEAD_INITS)),
             ("readout", self.readout, list(READOUT_KINDS)),
             ("readout_output", self.readout_output, list(READOUT_OUTPUTS)),
+            ("front_end", self.front_end, list(FRONT_ENDS)),
+            ("vone.noise", self.vone.noise, list(NOISE_MODES)),
         ):
             if value not in known:
                 raise InputError(
@@ -90,6 +100,10 @@ class ModelConfig:
             shared_layer_index(self.arch, self.batch_norm, self.shared_layer)
         except ValueError as err:
             raise InputError(str(err), path=source, field=f"{prefix}shared_layer") from None
+        if self.front_end == "vone" and self.vone.simple_channels + self.vone.complex_channels == 0:
+            raise InputError(
+                "the VOneBlock needs at least one channel", path=source, field=f"{prefix}vone.simple_channels"
+            )
         return self
 
 
@@ -117,13 +131,19 @@ def build_network(
         cfg: the architecture.
         n_classes: number of classes, or None for a network without a classification branch.
         sessions: session id -> number of neurons, or None for a network without neural readouts.
-        image_size: side of the (square) classification input; sizes the dense head.
+        image_size: side of the (square) classification input; sizes the dense head and the VOneBlock's
+            pixels per degree (``image_size / model.vone.visual_degrees``).
         neural_image_size: side (or ``(height, width)``) of the neural input, default ``image_size``; the
             readouts' input shape comes from a dry run of the shared block on it, as in the reference
             (neural_cotraining ``models/mtl_vgg.py``).
     """
     cfg.validate()
     features = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)
+    if cfg.front_end == "vone":
+        try:
+            features[0] = VOneFrontEnd(cfg.vone, image_size, features[0].out_channels)
+        except ValueError as err:  # a pixel grid too coarse for the lowest preferred spatial frequency
+            raise InputError(str(err), field="model.vone.visual_degrees") from None
     k = shared_layer_index(cfg.arch, cfg.batch_norm, cfg.shared_layer)
     shared = features[:k]
     unshared = classifier = None

@@ -45,6 +45,12 @@ class MultiTaskNet(nn.Module):
         self.readouts = readouts
         self.in_channels = int(in_channels)
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether a forward pass draws noise (a VOneBlock front end with its noise on): attacks then
+        average over draws, and evaluations seed torch's generator to repeat."""
+        return any(getattr(m, "stochastic", False) for m in self.modules() if m is not self)
+
     def expand_channels(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, 1, H, W)`` -> ``(batch, in_channels, H, W)`` (a view, as the reference's ``x.expand``)."""
         if x.shape[1] == 1 and self.in_channels != 1:

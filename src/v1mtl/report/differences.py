@@ -19,18 +19,20 @@ from v1mtl.report.collect import RunResult
 
 # (condition, reference): every control against the Baseline, then MTL against the controls that ask
 # whether the brain data (shuffled, random, image similarities without V1 data) or the Oracle's features
-# matter.
+# matter, and against the other way of a V1 bias (a fixed V1-like front end).
 PAIRS = (
     ("mtl", "baseline"),
     ("mtl-shuffled", "baseline"),
     ("mtl-random", "baseline"),
     ("noise-augmented", "baseline"),
     ("mtl-oracle", "baseline"),
+    ("vone", "baseline"),
     ("pixel-similarity", "baseline"),
     ("mtl", "mtl-shuffled"),
     ("mtl", "mtl-random"),
     ("mtl", "noise-augmented"),
     ("mtl", "mtl-oracle"),
+    ("mtl", "vone"),
     ("mtl", "pixel-similarity"),
 )
 METRICS = {

@@ -43,6 +43,8 @@ READOUT_MODEL_KEYS = (
     "elu_offset",
     "readout_bias",
 )
+# Model settings a network without a front end does not read (``model.front_end: none``).
+FRONT_END_MODEL_KEYS = ("front_end", "vone")
 
 
 def run_name(condition: str, seed: int) -> str:
@@ -198,6 +200,14 @@ def _v1_unit(cfg: StudyConfig) -> Unit:
     return Unit("v1", "data", settings, run, cost=0.3)
 
 
+def model_settings(model: dict) -> dict:
+    """A model section of a fingerprint without the front-end keys when it has no front end, so networks
+    of every other architecture keep the fingerprints they had before the keys existed."""
+    if model.get("front_end") == "none":
+        return {key: value for key, value in model.items() if key not in FRONT_END_MODEL_KEYS}
+    return model
+
+
 def _study_fit(cfg: StudyConfig) -> tuple[FitNeuralConfig, dict]:
     """The study's V1-model fit settings on its device, and the part of them a fit unit's fingerprint holds
     (not progress, not the dataset path: the upstream V1 unit covers it)."""
@@ -208,6 +218,7 @@ def _study_fit(cfg: StudyConfig) -> tuple[FitNeuralConfig, dict]:
         "progress": None,
         "data": config_to_dict(fit_cfg.data) | {"path": None},
     }
+    settings["model"] = model_settings(settings["model"])
     return fit_cfg, settings
 
 
@@ -282,10 +293,12 @@ def train_settings(train_cfg: TrainConfig) -> dict:
     sections its condition does not read (neural task and readouts for classification-only conditions;
     for ``pixel-similarity``, which has no readouts, the readouts and every neural key but its auxiliary
     task's cadence and weighting, ``SIMILARITY_NEURAL_KEYS``; the noise mixture except for
-    ``noise-augmented``, the oracle except for ``mtl-oracle``), so a step that changes, say, the neural
-    weighting leaves the Baseline's fingerprint alone."""
+    ``noise-augmented``, the oracle except for ``mtl-oracle``; the front-end keys of a network without a
+    front end, ``model_settings``), so a step that changes, say, the neural weighting leaves the Baseline's
+    fingerprint alone."""
     settings = config_to_dict(train_cfg)
     settings["logging"] = None
+    settings["model"] = model_settings(settings["model"])
     if not train_cfg.uses_neural:
         if train_cfg.auxiliary_task == "similarity":
             settings["neural"] = {
@@ -323,6 +336,7 @@ def _oracle_fit_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, seed: int)
 def _train_unit(cfg: StudyConfig, plan: StudyPlan, sp: StepPlan, condition: str, seed: int) -> Unit:
     train_cfg = copy.deepcopy(cfg.train)
     train_cfg.condition = condition
+    train_cfg.apply_condition()
     train_cfg.seed = seed
     train_cfg.device = cfg.device
     train_cfg.logging.progress = cfg.progress
@@ -403,9 +417,8 @@ def _predictivity_unit(cfg: StudyConfig, plan: StudyPlan, v1: Unit, run: Unit, n
             progress=cfg.progress,
         )
 
-    settings = config_to_dict(cfg.predictivity) | {
-        "fit": config_to_dict(cfg.fit) | {"progress": None, "device": None}
-    }
+    fit = config_to_dict(cfg.fit) | {"progress": None, "device": None}
+    settings = config_to_dict(cfg.predictivity) | {"fit": fit | {"model": model_settings(fit["model"])}}
     return Unit("predictivity", name, settings, execute, upstream=[run, v1], cost=2.0, uses_device=True)
 
 

@@ -13,6 +13,7 @@ import socket
 import time
 import traceback
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,7 @@ def execute_job(job: UnitJob) -> UnitOutcome:
             {"host": host, "pid": pid, "started": time.strftime("%Y-%m-%dT%H:%M:%S")},
         )
         with _threads(job.threads), _output(job.folder / LOG_FILE if job.capture else None):
+            _seed_global_generator(job.label)
             start = time.perf_counter()
             try:
                 job.run(job.folder)
@@ -123,6 +125,15 @@ def _enter(job: UnitJob) -> None:
             path=job.cwd,
         ) from err
     check_visible(job.root, job.token)
+
+
+def _seed_global_generator(label: str) -> None:
+    """Start torch's global generator from the unit's label (CRC-32), so a stage that draws from it (the
+    noise of a stochastic network in an analysis) gives the same numbers on any worker, after any other
+    unit; stages that seed their own generators are unaffected."""
+    import torch
+
+    torch.manual_seed(zlib.crc32(label.encode()))
 
 
 @contextlib.contextmanager

@@ -36,13 +36,22 @@ from v1mtl.data.images import TIN_GRAY_MEAN, TIN_GRAY_STD
 from v1mtl.models import ModelConfig
 
 Condition = Literal[
-    "baseline", "mtl", "mtl-shuffled", "mtl-random", "noise-augmented", "mtl-oracle", "pixel-similarity"
+    "baseline",
+    "mtl",
+    "mtl-shuffled",
+    "mtl-random",
+    "noise-augmented",
+    "mtl-oracle",
+    "vone",
+    "pixel-similarity",
 ]
 CONDITIONS: tuple[str, ...] = Condition.__args__
 NEURAL_CONDITIONS = ("mtl", "mtl-shuffled", "mtl-random", "mtl-oracle")
 # The auxiliary task's cadence and weighting that ``pixel-similarity`` reads from the ``neural`` section (it
 # co-trains like MTL); the other neural keys describe V1 targets, which it has none of.
 SIMILARITY_NEURAL_KEYS = ("ratio", "batch_size", "weighting", "fixed_weights")
+# Conditions that fix the network's front end: ``vone`` is a classification-only network behind a VOneBlock.
+FRONT_END_OF_CONDITION = {"vone": "vone"}
 
 # ReduceLROnPlateau factor of the released recipes (nntransfer_recipes img_classification_model.py,
 # mtl_models.py): 0.4 Baseline, 0.3 MTL-*.
@@ -234,8 +243,9 @@ class TrainConfig:
     """A co-training run.
 
     Attributes:
-        condition: baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle or pixel-similarity
-            (docs/training.md).
+        condition: baseline, mtl, mtl-shuffled, mtl-random, noise-augmented, mtl-oracle, vone or
+            pixel-similarity (docs/training.md); ``vone`` trains classification only behind a VOneBlock
+            (``apply_condition`` sets ``model.front_end``).
         seed: seeds initialization, shuffling, augmentation and noise.
         device: ``cpu`` or ``cuda`` (under torchrun each process uses ``cuda:LOCAL_RANK``).
         bf16: run forward passes under ``torch.autocast(dtype=bfloat16)``.
@@ -277,9 +287,18 @@ class TrainConfig:
             return self.schedule.lr_factor
         return LR_FACTOR_CLASSIFICATION_ONLY if self.auxiliary_task is None else LR_FACTOR_MTL
 
+    def apply_condition(self) -> TrainConfig:
+        """Set what the condition implies (``vone``: ``model.front_end: vone``), so the saved config and
+        the checkpoint describe the network that was trained. Returns ``self``."""
+        if self.condition in FRONT_END_OF_CONDITION:
+            self.model.front_end = FRONT_END_OF_CONDITION[self.condition]
+        return self
+
     def validate(self, source: str = "config", prefix: str = "") -> TrainConfig:
-        """Check the ranges of the schema and what they cannot say; raise ``InputError`` naming the key
-        (``prefix`` + key: ``"train."`` in a study). Returns ``self``."""
+        """Set what the condition implies (``apply_condition``), check the ranges of the schema and what
+        they cannot say; raise ``InputError`` naming the key (``prefix`` + key: ``"train."`` in a study).
+        Returns ``self``."""
+        self.apply_condition()
         check_config(self, source=source, prefix=prefix)
         self.check_settings(source, prefix)
         self._check_condition(source, prefix)
