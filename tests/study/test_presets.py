@@ -19,13 +19,13 @@ def _flat(d: dict, prefix: str = "") -> dict:
     return out
 
 
-@pytest.mark.parametrize("name", ["quick", "builtin-full", "smoke", "ablation", "ratio-sweep"])
+@pytest.mark.parametrize("name", ["quick", "builtin-full", "smoke", "ablation", "ratio-sweep", "which-v1"])
 def test_study_presets_load_and_validate(name):
     assert name in available_presets("study")
     load_config(StudyConfig, preset=f"study-{name}").validate().step_configs()
 
 
-@pytest.mark.parametrize("name", ["quick", "builtin-full", "ablation", "ratio-sweep"])
+@pytest.mark.parametrize("name", ["quick", "builtin-full", "ablation", "ratio-sweep", "which-v1"])
 def test_builtin_study_presets_repeat_the_quick_command_presets(name):
     study = load_config(StudyConfig, preset=f"study-{name}")
     for section, schema, preset in (
@@ -75,3 +75,14 @@ def test_builtin_presets_attack_every_network_on_few_images(name, limit):
     adversarial = load_config(StudyConfig, preset=f"study-{name}").adversarial
     assert adversarial.enabled and adversarial.limit == limit and adversarial.steps <= 5
     assert adversarial.eot_samples is None  # chosen per network: EOT for a stochastic one
+
+
+def test_which_v1_puts_every_way_of_a_v1_bias_beside_three_ablation_teachers():
+    cfg = load_config(StudyConfig, preset="study-which-v1").validate()
+    assert cfg.teachers[0] == "full" and len(cfg.teachers) >= 4 and len(cfg.seeds) >= 3
+    assert {"baseline", "mtl", "vone", "pixel-similarity"} <= set(cfg.conditions)
+    steps = dict(cfg.step_configs())
+    assert [steps[t].v1.simulate.ablation for t in cfg.teachers] == cfg.teachers
+    # the quick recipe: the same training as the README's main job
+    quick = load_config(StudyConfig, preset="study-quick")
+    assert config_to_dict(cfg.train.schedule) == config_to_dict(quick.train.schedule)
