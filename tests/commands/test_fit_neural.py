@@ -63,3 +63,17 @@ def test_config_file_and_wrong_type(sim, tmp_path, capsys):
 def test_missing_data_is_an_error(tmp_path, capsys):
     assert main(["fit-neural", "--out", str(tmp_path / "r")]) == 2
     assert "data.path" in capsys.readouterr().err
+
+
+def test_float_stimuli_outside_the_unit_range_are_refused(sim, tmp_path, capsys):
+    # 0-255 floats would be z-scored with [0, 1] statistics and reach the network hundreds of times too large
+    from v1mtl.data.neural import read_v1
+    from v1mtl.data.neural.native import write_native
+
+    dataset = read_v1(sim)
+    dataset.images = dataset.images.astype("float32")  # uint8 values kept: 0 to 255
+    write_native(dataset, tmp_path / "floats")
+    assert main(["fit-neural", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "floats"), *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path / "floats") in err and "field 'images'" in err
+    assert "[0, 1]" in err

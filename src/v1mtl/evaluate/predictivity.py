@@ -152,6 +152,7 @@ def evaluate_predictivity(
     """
     from v1mtl.common.atomic import write_json
     from v1mtl.data.neural import read_v1
+    from v1mtl.data.neural.preprocess import check_unit_range
     from v1mtl.neural_model import FitNeuralConfig
 
     if readout not in READOUTS:
@@ -161,6 +162,7 @@ def evaluate_predictivity(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dataset = read_v1(dataset_path, fit_cfg.data.format)
+    check_unit_range(dataset.images, dataset_path)
     ppd = dataset.pixels_per_degree
     in_ppd = _input_ppd(ppd, fit_cfg.data.subsample, fit_cfg.data.scale)
     layers = list(layers) if layers else [loaded.model_cfg.shared_layer]

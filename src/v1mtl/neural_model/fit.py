@@ -319,6 +319,7 @@ def fit_v1_model(
     """
     from v1mtl.data.neural import ImageStats, read_v1
     from v1mtl.data.neural.loaders import build_loaders
+    from v1mtl.data.neural.preprocess import check_unit_range
 
     cfg = copy.deepcopy(cfg)
     if dataset_path is not None:
@@ -358,6 +359,7 @@ def fit_v1_model(
 
     dev = torch.device(cfg.device)
     dataset = read_v1(cfg.data.path, cfg.data.format)
+    check_unit_range(dataset.images, cfg.data.path)
     stats = None if cfg.data.mean is None or cfg.data.std is None else ImageStats(cfg.data.mean, cfg.data.std)
     loaders = build_loaders(
         dataset,

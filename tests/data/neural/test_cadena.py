@@ -38,6 +38,8 @@ def test_reader_follows_the_published_convention(tmp_path):
     raw = _real_layout(tmp_path / "cadena_ploscb_data.pkl", np.random.default_rng(0))
     d = read_cadena(tmp_path)  # a folder holding the file works too
     assert d.images.shape == (N_IMG, 10, 10) and d.images.dtype == np.float32
+    # the format's 0-255 floats arrive in [0, 1], the units of a uint8 image after ToTensor
+    np.testing.assert_allclose(d.images, raw["images"] / 255, rtol=1e-6)
     assert [(s.session_id, s.subject_id, s.n_neurons) for s in d.sessions] == [("10", "1", 3), ("20", "2", 2)]
     a, b = d.sessions
     # test set = last 20% of images, with the session's own number of repeats
@@ -104,6 +106,8 @@ def test_writer_refuses_what_the_format_cannot_hold(tmp_path):
         ({"responses": np.zeros((4, 14, 5))}, "responses", "expected \\(repeats, 15 images"),
         ({"responses": np.zeros((60, 5))}, "responses", "expected 3 dimensions"),
         ({"images": np.full((N_IMG, 10, 10), np.inf)}, "images", "NaN or inf"),
+        ({"images": np.full((N_IMG, 10, 10), 256.0)}, "images", "expected grayscale values in \\[0, 255\\]"),
+        ({"images": np.full((N_IMG, 10, 10), -1.0)}, "images", "expected grayscale values in \\[0, 255\\]"),
         ({"image_ids": np.arange(14)}, "image_ids", "expected 15 ids"),
         ({"image_ids": np.ones(15)}, "image_ids", "not unique"),
         ({"repetitions": np.array([4, 2])}, "repetitions", "one value per neuron"),
@@ -150,3 +154,13 @@ def test_writer_declares_the_repeat_slots_it_fills(tmp_path):
     back = read_cadena(tmp_path / "c.pkl")
     assert_same(d, back)
     assert [s.n_repeats for s in back.sessions] == [1, 2]
+
+
+def test_float_images_round_trip_through_the_writer(tmp_path):
+    d = toy_dataset(n_images=20)
+    d.images = (d.images / 255).astype(np.float32)
+    write_cadena(d, tmp_path / "c.pkl")
+    stored = pickle.loads((tmp_path / "c.pkl").read_bytes())["images"]
+    assert stored.max() > 1  # the format holds 0-255 values
+    back = read_cadena(tmp_path / "c.pkl")
+    np.testing.assert_allclose(np.sort(back.images.ravel()), np.sort(d.images.ravel()), rtol=1e-6)

@@ -557,6 +557,12 @@ def _cadena_variants(key: str, original: Any) -> list[Variant]:
             ("nan", lambda d: with_entry(arr, d.draw(index), np.nan), REJECT),
             ("inf", lambda d: with_entry(arr, d.draw(index), -np.inf), REJECT),
             ("uint8", lambda d: arr.astype(np.uint8), VALID),
+            (
+                "above 255",
+                lambda d: with_entry(arr, d.draw(index), 255 + d.draw(st.floats(1e-3, 1e30))),
+                REJECT,
+            ),
+            ("negative", lambda d: with_entry(arr, d.draw(index), -d.draw(st.floats(1e-6, 1e30))), REJECT),
             ("one image less", lambda d: arr[1:], REJECT),
         ]
     if key == "responses":

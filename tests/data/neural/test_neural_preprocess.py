@@ -3,7 +3,13 @@ import pytest
 from skimage.transform import rescale
 
 from v1mtl.common.errors import InputError
-from v1mtl.data.neural.preprocess import ImageStats, crop_subsample, prepare_images, rescale_images
+from v1mtl.data.neural.preprocess import (
+    ImageStats,
+    check_unit_range,
+    crop_subsample,
+    prepare_images,
+    rescale_images,
+)
 
 
 def test_crop_and_subsample_by_hand():
@@ -46,3 +52,12 @@ def test_given_stats_are_applied_as_is():
     np.testing.assert_allclose(x, 1.0)
     with pytest.raises(InputError, match="standard deviation"):
         prepare_images(floats)
+
+
+def test_unit_range_check_accepts_uint8_and_unit_floats_only():
+    check_unit_range(np.full((2, 3, 3), 255, np.uint8), "d")
+    check_unit_range(np.linspace(0, 1, 18, dtype=np.float32).reshape(2, 3, 3), "d")
+    for bad in (np.full((1, 2, 2), 2.0, np.float32), np.full((1, 2, 2), -0.5, np.float32)):
+        with pytest.raises(InputError, match=r"\[0, 1\]") as err:
+            check_unit_range(bad, "data.pkl")
+        assert err.value.path == "data.pkl" and err.value.field == "images"

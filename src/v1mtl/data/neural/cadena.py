@@ -4,7 +4,10 @@ Layout (sacadena/Cadena2019PlosCB ``cnn_sys_ident/data.py``, ``Dataset`` and ``M
 doi Cadena_PlosCB19_data, CC BY-NC-ND 4.0; shapes of the released file, 7250 images of 140 x 140 px and
 166 neurons with 4 repeat slots, as asserted by third-party loaders of the same file):
 
-- ``images``: ``(images, height, width)`` grayscale stimuli in [0, 255].
+- ``images``: ``(images, height, width)`` grayscale stimuli in [0, 255]. Float images are divided by 255
+  here, so every reader hands stimuli in the units of a uint8 image after ``ToTensor``: [0, 1]; the network
+  input statistics (``mean``, ``std`` of a trained network) are in those units, and 0-255 floats z-scored with
+  them reach the network as values in the thousands. uint8 images stay uint8 (divided at preprocessing).
 - ``responses``: ``(repeats, images, neurons)`` spike counts; NaN where a neuron has no trial (neurons of
   sessions with only 2 repeats are NaN in repeat slots 3-4; neurons not shown an image are NaN throughout).
 - ``repetitions``: ``(neurons,)`` repeats of each neuron's session (2 or 4); the reference indexes
@@ -84,7 +87,7 @@ def read_cadena(path: str | Path, max_elements: int = MAX_ARRAY_ELEMENTS) -> V1D
                 field="image_types",
             )
     dataset = V1Dataset(
-        images=images if images.dtype == np.uint8 else images.astype(np.float32),
+        images=_unit_images(images, path),
         image_ids=image_ids,
         sessions=[
             _session(responses[:, :, neurons], image_ids, n_train, name, subject, path)
@@ -114,6 +117,18 @@ def _arrays(content: Any, path: Path, budget: ElementBudget) -> tuple[np.ndarray
     if image_ids.shape != (n_img,):
         raise InputError(f"expected {n_img} ids, got {image_ids.shape[0]}", path=path, field="image_ids")
     return images, responses, image_ids
+
+
+def _unit_images(images: np.ndarray, path: Path) -> np.ndarray:
+    """uint8 as it is; float stimuli, stored in [0, 255] by the format, as float32 in [0, 1]."""
+    if images.dtype == np.uint8:
+        return images
+    low, high = float(images.min()), float(images.max())
+    if low < 0 or high > 255:
+        raise InputError(
+            f"expected grayscale values in [0, 255], got {low:g} to {high:g}", path=path, field="images"
+        )
+    return (images / 255.0).astype(np.float32)
 
 
 def _neuron_sessions(
@@ -266,7 +281,7 @@ def write_cadena(dataset: V1Dataset, path: str | Path) -> None:
         sessions += [s.session_id] * s.n_neurons
         repetitions += [_slots_with_values(block)] * s.n_neurons
     content = {
-        "images": np.asarray(dataset.images)[order],
+        "images": _stored_images(np.asarray(dataset.images)[order]),
         "responses": np.concatenate(blocks, axis=2),
         "repetitions": np.asarray(repetitions, dtype=np.int64),
         "image_ids": ids[:, None],
@@ -278,6 +293,11 @@ def write_cadena(dataset: V1Dataset, path: str | Path) -> None:
     if dataset.pixels_per_degree is not None:
         content["pixels_per_degree"] = float(dataset.pixels_per_degree)
     write_bytes(path, pickle.dumps(content, protocol=4))
+
+
+def _stored_images(images: np.ndarray) -> np.ndarray:
+    """The format's 0-255 values: uint8 as it is, float [0, 1] images times 255."""
+    return images if images.dtype == np.uint8 else images.astype(np.float64) * 255.0
 
 
 def _slots_with_values(block: np.ndarray) -> int:

@@ -12,8 +12,9 @@ docs/reference-implementation.md, 'V1 recordings'):
   given (e.g. TinyImageNet gray 0.4519 / 0.2221 for the MTL datasets) or computed as the mean and standard
   deviation of all images, divided by 255 (``ImageCache.zscore_images``).
 
-Here the statistics are computed on the images after crop/subsample/rescale, in the units the network sees
-([0, 1] for uint8 stimuli, the stored units for float stimuli).
+Here the statistics are computed on the images after crop/subsample/rescale, in the units the network sees:
+[0, 1]. uint8 stimuli are divided by 255; float stimuli must already be in [0, 1] (``check_unit_range``, which
+fit-neural and the predictivity stage apply), because a trained network's input statistics are in those units.
 """
 
 from __future__ import annotations
@@ -72,6 +73,20 @@ def to_unit_range(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) / np.float32(255.0)
     return images.astype(np.float32)
+
+
+def check_unit_range(images: np.ndarray, path) -> None:
+    """Refuse float (or non-uint8 integer) stimuli ``(n, h, w)`` outside [0, 1]: they would be z-scored
+    with statistics in [0, 1] units and reach the network hundreds of times too large."""
+    if images.dtype == np.uint8 or images.size == 0:
+        return
+    low, high = float(np.min(images)), float(np.max(images))
+    if low < 0 or high > 1:
+        raise InputError(
+            f"float stimuli must lie in [0, 1] (uint8 ones in [0, 255]), got {low:g} to {high:g}",
+            path=path,
+            field="images",
+        )
 
 
 def compute_stats(images: np.ndarray) -> ImageStats:
