@@ -20,7 +20,11 @@ TINY = [
     "--set",
     "data.batch_size=32",
     "--set",
-    "training.max_epochs=1",
+    "training.max_epochs=4",
+    "--set",
+    # fewer epochs, or the default 5e-4, end below the untrained readout's validation correlation on this
+    # tiny dataset, which fit_health counts as a failed fit
+    "training.lr=0.005",
     "--set",
     "progress=false",
 ]
@@ -40,10 +44,22 @@ def test_fit_neural_runs_and_reports(sim, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "FEVE" in text and "noise ceiling" in text
     cfg = yaml.safe_load((out / "config.yaml").read_text())
-    assert cfg["model"]["shared_layer"] == "relu2_1" and cfg["training"]["max_epochs"] == 1
+    assert cfg["model"]["shared_layer"] == "relu2_1" and cfg["training"]["max_epochs"] == 4
     assert cfg["data"]["path"] == str(sim)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["n_neurons"] == 8 and summary["epochs"] == 1
+    assert summary["n_neurons"] == 8 and summary["epochs"] == 4 and summary["status"] == "ok"
+    assert f"over {summary['n_used']} of 8 neurons" in text
+
+
+def test_a_failed_fit_prints_failed_and_no_score(sim, tmp_path, capsys, monkeypatch):
+    from v1mtl.neural_model import fit as fit_module
+
+    monkeypatch.setattr(fit_module, "fit_failure", lambda history, peak, response: "made to fail")
+    out = tmp_path / "run"
+    assert main(["fit-neural", "--out", str(out), "--data", str(sim), *TINY]) == 0
+    text = capsys.readouterr().out
+    assert "failed after 2 attempts: made to fail" in text and "FEVE" not in text
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
 
 
 def test_unknown_key_names_the_key(sim, tmp_path, capsys):

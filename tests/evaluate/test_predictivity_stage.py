@@ -100,3 +100,34 @@ def test_a_bad_set_value_is_a_one_line_error_naming_the_key(tmp_path, inputs, ca
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"field '{key}'" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_layer_whose_readout_fit_failed_is_never_the_best(tmp_path, inputs, monkeypatch, capsys):
+    from v1mtl.neural_model import fit as fit_module
+
+    net, v1 = inputs
+    calls = []
+
+    def first_layer_fails(history, peak, response):
+        calls.append(1)
+        return "made to fail" if len(calls) == 1 else None
+
+    monkeypatch.setattr(fit_module, "fit_failure", first_layer_fails)
+    fit = FitNeuralConfig()
+    fit.training.retries = 0
+    cfg = PredictivityConfig(layers=["relu2_1", "relu1_1"], max_epochs=1)
+    summary = run_predictivity_stage(cfg, net, v1, tmp_path / "one", fit=fit, progress=False)
+    by_layer = {r["layer"]: r for r in summary["layers"]}
+    assert by_layer["relu2_1"]["status"] == "failed" and by_layer["relu2_1"]["failure"] == "made to fail"
+    assert summary["status"] == "ok" and summary["best_layer"] == "relu1_1"
+    assert summary["best"]["n_total"] == by_layer["relu1_1"]["n_total"] >= summary["best"]["n_used"]
+
+    monkeypatch.setattr(fit_module, "fit_failure", lambda history, peak, response: "made to fail")
+    summary = run_predictivity_stage(cfg, net, v1, tmp_path / "all", fit=fit, progress=False)
+    assert summary["status"] == "failed" and "every layer's readout fit failed" in summary["failure"]
+    capsys.readouterr()
+    _command(
+        net, v1, tmp_path / "cmd", "--layers", "relu2_1", "--max-epochs", "1", "--set", "training.retries=0"
+    )
+    text = capsys.readouterr().out
+    assert "failed: every layer's readout fit failed" in text and "FEVE" not in text

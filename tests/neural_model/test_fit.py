@@ -32,9 +32,13 @@ def test_fit_writes_scores_summary_model_and_config(fitted, tiny_sim):
     assert len(rows) == 12 and set(rows[0]) == {"session", "neuron", *SCORE_COLUMNS}
     assert {r["session"] for r in rows} == {"sim00", "sim01"}
     saved = json.loads((out / "summary.json").read_text())
+    # the summaries use the reliable neurons (explainable variance above the threshold)
+    reliable = [r for r in rows if float(r["explainable_variance"]) > saved["min_explainable_variance"]]
+    assert 0 < len(reliable) and saved["n_reliable"] == len(reliable) and saved["n_total"] == 12
     assert saved["noise_ceiling"]["oracle_corr_mean"] == pytest.approx(
-        sum(float(r["oracle_corr"]) for r in rows) / 12
+        sum(float(r["oracle_corr"]) for r in reliable) / len(reliable)
     )
+    assert saved["status"] == "ok" and saved["failure"] is None and len(saved["attempts"]) == 1
     assert "ground_truth" in saved and saved["ground_truth"]["feve_mean"] > saved["feve_mean"] - 0.2
     assert yaml.safe_load((out / "config.yaml").read_text())["data"]["path"] == str(tiny_sim)
     model = load_v1_model(out / "model.pt")

@@ -25,6 +25,32 @@ def test_robustness_and_predictivity_units_are_summarized(tmp_path):
         json.dumps({"best": {"feve_mean": 0.2683}, "best_layer": "relu3_1"})
     )
     assert describe("predictivity", tmp_path) == "FEVE 0.268 at relu3_1"
+    best = {"feve_mean": 0.2683, "feve_median": 0.21, "n_used": 9, "n_total": 12}
+    (tmp_path / "summary.json").write_text(
+        json.dumps({"best": best, "best_layer": "relu3_1", "status": "ok"})
+    )
+    assert describe("predictivity", tmp_path) == "FEVE 0.268 (median 0.210, 9 of 12 neurons) at relu3_1"
+    failed = {
+        "best": best,
+        "best_layer": "relu3_1",
+        "status": "failed",
+        "failure": "every layer's fit failed",
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(failed))
+    assert describe("predictivity", tmp_path) == "failed: every layer's fit failed"
+
+
+def test_a_fit_unit_is_summarized_by_its_scores_or_its_failure(tmp_path):
+    summary = {"feve_mean": 0.3, "feve_median": None, "test_corr_mean": 0.25, "n_used": 0, "n_total": 4}
+    (tmp_path / "summary.json").write_text(json.dumps(summary | {"status": "ok"}))
+    assert describe("fit", tmp_path) == "test FEVE 0.300 (median –, 0 of 4 neurons), correlation 0.250"
+    failed = summary | {
+        "status": "failed",
+        "failure": "non-finite training loss in epoch 1",
+        "attempts": [{}, {}],
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(failed))
+    assert describe("fit", tmp_path) == "failed after 2 attempts: non-finite training loss in epoch 1"
 
 
 def test_an_adversarial_unit_is_summarized_by_accuracy_per_norm_and_budget(tmp_path):

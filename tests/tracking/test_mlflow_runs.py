@@ -61,3 +61,15 @@ def test_a_server_that_does_not_answer_is_one_clear_line():
         port = s.getsockname()[1]
     with pytest.raises(InputError, match=f"cannot reach the MLflow tracking server http://127.0.0.1:{port}"):
         open_store(f"http://127.0.0.1:{port}", "v1mtl/test")
+
+
+def test_a_failed_predictivity_logs_no_scores(tmp_path):
+    from v1mtl.tracking.mlflow_runs import NETWORK_SCORES
+
+    best = {"layer": "relu3_1", "layer_index": 17, "feve_mean": -4.3e21}
+    (tmp_path / "summary.json").write_text(
+        json.dumps({"best": best, "status": "failed", "failure": "diverged"})
+    )
+    assert NETWORK_SCORES["predictivity"](tmp_path) == {}
+    (tmp_path / "summary.json").write_text(json.dumps({"best": best | {"feve_mean": 0.2}, "status": "ok"}))
+    assert NETWORK_SCORES["predictivity"](tmp_path) == {"v1_predictivity_feve_mean": 0.2}

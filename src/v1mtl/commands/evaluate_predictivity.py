@@ -102,11 +102,17 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=not args.no_progress,
     )
+    from v1mtl.neural_model.fit_health import number
+
     best = summary["best"]
+    if summary.get("status") == "failed":
+        print(f"{summary['model']}: failed: {summary['failure']}; tables in {args.out}")
+        return 0
     print(
         f"{summary['model']}: best layer {best['layer']} (k={best['layer_index']}): test corr "
-        f"{best['test_corr_mean']:.3f}, corr to average {best['corr_to_average_mean']:.3f}, FEVE "
-        f"{best['feve_mean']:.3f}; tables in {args.out}"
+        f"{number(best['test_corr_mean'])}, corr to average {number(best['corr_to_average_mean'])}, FEVE "
+        f"{number(best['feve_mean'])} (median {number(best['feve_median'])}; {best['n_used']} of "
+        f"{best['n_total']} neurons); tables in {args.out}"
     )
     return 0
 

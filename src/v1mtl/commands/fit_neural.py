@@ -61,12 +61,21 @@ def run(args: argparse.Namespace) -> int:
             "device": args.device,
         },
     )
+    from v1mtl.neural_model.fit_health import failure_words, number
+
     summary = fit_v1_model(cfg, None, args.out)
+    failed = failure_words(summary)
+    if failed is not None:
+        # a failed fit's scores are not results: say so instead of printing them
+        print(f"fit-neural: {failed}; files in {args.out}")
+        return 0
     ceiling = summary["noise_ceiling"]
     print(
-        f"fit-neural: test corr {summary['test_corr_mean']:.3f}, corr to average "
-        f"{summary['corr_to_average_mean']:.3f}, FEVE mean {summary['feve_mean']:.3f} "
-        f"(median {summary['feve_median']:.3f}); noise ceiling: oracle corr {ceiling['oracle_corr_mean']:.3f}, "
-        f"explainable variance median {ceiling['explainable_variance_median']:.3f}; results in {args.out}"
+        f"fit-neural: test corr {number(summary['test_corr_mean'])}, corr to average "
+        f"{number(summary['corr_to_average_mean'])}, FEVE mean {number(summary['feve_mean'])} "
+        f"(median {number(summary['feve_median'])}) over {summary['n_used']} of {summary['n_total']} neurons "
+        f"(explainable variance > {summary['min_explainable_variance']:g}); noise ceiling: oracle corr "
+        f"{number(ceiling['oracle_corr_mean'])}, explainable variance median "
+        f"{number(ceiling['explainable_variance_median'])}; results in {args.out}"
     )
     return 0

@@ -12,7 +12,12 @@ see docs/analyses.md):
 3. Score on the repeated test images, per neuron: single-trial correlation, correlation to the trial
    average, FEVE (``v1mtl.common.measures``), plus the noise ceiling (oracle correlation, explainable variance).
 4. Layer sweep: the best layer is the one with the highest mean validation correlation (never the test
-   score, so the reported test score is not selected on the test set).
+   score, so the reported test score is not selected on the test set), among the layers whose readout fit
+   did not fail (``v1mtl.neural_model.fit_health``); when every layer's fit failed, the stage's ``status``
+   is ``failed`` and its scores are not results.
+Summaries over neurons (mean, median) use the reliable neurons (``v1mtl.neural_model.evaluate.summarize``:
+explainable variance above ``min_explainable_variance`` of the fit settings, finite score); ``n_used`` of
+``n_total`` says how many; ``scores.csv`` keeps every neuron.
 Every row records the committed layer (name and ``k``) and the stimulus resolution: the dataset's pixels
 per degree and the pixels per degree of the network input after preprocessing.
 The stimuli are z-scored with the network's own input statistics unless the fit config sets others.
@@ -108,6 +113,11 @@ def gaussian_layer(
     return LayerResult(name, k, rows, summary | {"val_corr": float(summary["best_val_corr"])})
 
 
+def _status(summary: dict) -> dict:
+    """A layer's fit outcome: ``status`` ``ok`` or ``failed`` and the ``failure`` (ridge readouts: ok)."""
+    return {"status": summary.get("status", "ok"), "failure": summary.get("failure")}
+
+
 def ridge_layer(loaded: LoadedNetwork, layer: str | int, dataset, fit_cfg, progress: bool) -> LayerResult:
     """Ridge readouts on the frozen ``features[:k]`` (``v1mtl.evaluate.ridge_readout``)."""
     from v1mtl.data.neural import ImageStats
@@ -130,7 +140,9 @@ def ridge_layer(loaded: LoadedNetwork, layer: str | int, dataset, fit_cfg, progr
         split_seed=d.split_seed,
         progress=progress,
     )
-    summary = summarize(rows) | {"val_corr": float(np.nanmean([r["val_corr"] for r in rows]))}
+    summary = summarize(rows, fit_cfg.min_explainable_variance) | {
+        "val_corr": float(np.nanmean([r["val_corr"] for r in rows]))
+    }
     return LayerResult(name, k, rows, summary)
 
 
@@ -192,10 +204,15 @@ def evaluate_predictivity(
             | {"layer": res.layer, "layer_index": res.k, "val_corr": res.summary["val_corr"]}
             | {f"{s}_mean": res.summary[f"{s}_mean"] for s in SCORE_NAMES}
             | {f"{s}_median": res.summary[f"{s}_median"] for s in SCORE_NAMES}
-            | {"n_neurons": res.summary["n_neurons"]}
+            | {
+                key: res.summary[key]
+                for key in ("n_neurons", "n_used", "n_total", "min_explainable_variance")
+            }
+            | _status(res.summary)
         )
+    healthy = [r for r in layer_rows if r["status"] == "ok"]
     best = max(
-        layer_rows,
+        healthy or layer_rows,
         key=lambda r: -np.inf if r["val_corr"] is None else np.nan_to_num(r["val_corr"], nan=-np.inf),
     )
     write_csv(out / "scores.csv", all_rows)
@@ -206,8 +223,12 @@ def evaluate_predictivity(
         "best_layer": best["layer"],
         "best_layer_index": best["layer_index"],
         "best": best,
-        "selection": "highest mean validation correlation",
+        "selection": "highest mean validation correlation among the layers whose fit did not fail",
         "trunk_modules": len(trunk_modules(loaded.net)),
+        "status": "ok" if healthy else "failed",
+        "failure": None
+        if healthy
+        else f"every layer's readout fit failed; {best['layer']}: {best['failure']}",
     }
     write_json(out / "summary.json", summary)
     return summary

@@ -19,6 +19,13 @@ running statistics do not move (docs/reference-implementation.md, 'BatchNorm whe
 Every epoch ends with an atomic ``checkpoint.pt`` (model, optimizer, schedule, early stopping, history);
 rerunning the same command resumes from it. The data order and the readouts' location sampling are seeded
 per epoch, so a resumed run gives the same weights as an uninterrupted one.
+
+A fit that failed (``v1mtl.neural_model.fit_health``: a non-finite loss, predictions far beyond every
+response, or no gain in validation correlation over epoch 0) is retried ``training.retries`` times, each
+time at ``training.retry_lr_factor`` times the previous learning rate (and minimum learning rate); the
+failed attempt's files are moved to ``failed-<n>/``. A fit still failing then is marked failed: its
+``summary.json`` holds ``status: failed``, the ``failure`` and the ``attempts``. Retries are v1mtl's, not
+the reference's.
 """
 
 from __future__ import annotations
@@ -57,10 +64,22 @@ from v1mtl.fitting import EarlyStopping, MetricsLog, RestoreBestLoop, load_check
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
-from v1mtl.neural_model.evaluate import SCORE_COLUMNS, summarize, test_scores, validation_correlation
+from v1mtl.neural_model.evaluate import (
+    MIN_EXPLAINABLE_VARIANCE,
+    SCORE_COLUMNS,
+    largest_prediction,
+    summarize,
+    test_scores,
+    validation_correlation,
+)
+from v1mtl.neural_model.fit_health import fit_failure
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
+SUMMARY = "summary.json"
+FAILED = "failed-"  # prefix of the folders a failed attempt's files move to
+# what one attempt writes into its folder (a study unit's folder also holds the study's markers)
+ATTEMPT_FILES = ("config.yaml", CHECKPOINT, MODEL, "scores.csv", SUMMARY, "metrics.jsonl")
 
 
 @dataclass
@@ -102,6 +121,9 @@ class FitTrainingConfig:
         lr_decay, lr_patience, lr_threshold, min_lr: ReduceLROnPlateau on the same score (relative threshold).
         scale_loss: Poisson loss times sqrt(n_train / batch) plus the readouts' L1 penalty; False gives the
             plain summed Poisson loss.
+        retries: how many times a failed fit (``fit_health``) is fitted again before it is marked failed.
+        retry_lr_factor: each retry's learning rate (and minimum learning rate) relative to the previous
+            attempt's.
     """
 
     lr: PositiveFloat = 5e-4
@@ -115,6 +137,8 @@ class FitTrainingConfig:
     lr_threshold: NonNegativeFloat = 1e-6
     min_lr: NonNegativeFloat = 1e-4
     scale_loss: bool = True
+    retries: Annotated[int, Range(0, 10)] = 1
+    retry_lr_factor: OpenFraction = 0.1
 
 
 @dataclass
@@ -133,6 +157,8 @@ class FitNeuralConfig:
         bf16: bfloat16 autocast for forward passes (losses stay float32).
         channels_last: channels-last memory format (faster convolutions on recent GPUs).
         progress: show progress bars (drawn only when stderr is a terminal).
+        min_explainable_variance: the reliability threshold of the summaries over neurons (``summary.json``;
+            ``scores.csv`` keeps every neuron); v1mtl's choice (``v1mtl.neural_model.evaluate``).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -145,6 +171,7 @@ class FitNeuralConfig:
     bf16: bool = False
     channels_last: bool = False
     progress: bool = True
+    min_explainable_variance: Annotated[float, Range(0, 1, high_open=True)] = MIN_EXPLAINABLE_VARIANCE
 
 
 def _check(cfg: FitNeuralConfig) -> None:
@@ -162,8 +189,11 @@ def _check(cfg: FitNeuralConfig) -> None:
 def _resumable_view(cfg: FitNeuralConfig) -> dict[str, Any]:
     """The config minus what may change between a run and its resumption."""
     d = config_to_dict(cfg)
-    d["training"].pop("max_epochs")
-    d.pop("progress")
+    for key in ("max_epochs", "retries"):
+        d["training"].pop(key)
+    # they change only the summary, which is computed again at the end
+    for key in ("progress", "min_explainable_variance"):
+        d.pop(key)
     return d
 
 
@@ -250,7 +280,8 @@ def _train_epoch(
     device: torch.device,
     n_train: dict[str, int],
 ) -> float:
-    """One LongCycler pass; returns the mean loss per batch."""
+    """One LongCycler pass; returns the mean loss per batch, or NaN as soon as a loss is not finite (the pass
+    stops there, before that loss reaches the weights)."""
     from v1mtl.data.neural.loaders import round_robin
 
     seed = _epoch_seed(cfg, epoch)
@@ -284,7 +315,8 @@ def _train_epoch(
         else:
             loss = poisson_loss(pred, responses, mask)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss in epoch {epoch}, session {session}")
+            bar.close()
+            return float("nan")
         loss.backward()
         losses.append(float(loss.detach()))
         if (i + 1) % len(active) == 0 or i + 1 == total_batches:
@@ -315,12 +347,37 @@ def fit_v1_model(
     ``dataset_path``, ``core_from``, ``freeze_core`` and ``device`` override the config's fields when given.
     Writes into ``out_dir``: ``config.yaml``, ``checkpoint.pt`` (every epoch), ``metrics.jsonl``, and at the
     end ``model.pt`` (best weights, see ``v1mtl.neural_model.checkpoint``), ``scores.csv`` (one row per
-    neuron) and ``summary.json``. A finished run is reported and left as it is.
+    neuron) and ``summary.json`` (with ``status`` ``ok`` or ``failed``, ``failure`` and ``attempts``). A
+    failed attempt is retried (module docstring); its files move to ``failed-<n>/``. A finished run is
+    reported and left as it is.
     """
-    from v1mtl.data.neural import ImageStats, read_v1
-    from v1mtl.data.neural.loaders import build_loaders
-    from v1mtl.data.neural.preprocess import check_unit_range
+    cfg = _resolved(cfg, dataset_path, core_from, freeze_core, device)
+    out = Path(out_dir)
+    t = cfg.training
+    attempts = _failed_attempts(out)
+    while True:
+        attempt = _attempt_config(cfg, len(attempts))
+        summary = _fit_once(attempt, out)
+        failure = summary.get("failure")
+        record = {"lr": attempt.training.lr, "failure": failure}
+        if failure is None or len(attempts) >= t.retries:
+            break
+        # a retry starts afresh at a smaller learning rate; the failed attempt stays for inspection
+        attempts.append(record | {"folder": _set_aside(out, len(attempts) + 1)})
+    summary |= {"status": "ok" if failure is None else "failed", "failure": failure}
+    summary["attempts"] = [*attempts, record | {"folder": "."}]
+    write_json(out / SUMMARY, summary)
+    return summary
 
+
+def _resolved(
+    cfg: FitNeuralConfig,
+    dataset_path: str | Path | None,
+    core_from: str | None,
+    freeze_core: bool,
+    device: str | None,
+) -> FitNeuralConfig:
+    """A checked copy of ``cfg`` with the call's overrides."""
     cfg = copy.deepcopy(cfg)
     if dataset_path is not None:
         cfg.data.path = str(dataset_path)
@@ -332,11 +389,51 @@ def fit_v1_model(
     if cfg.data.path is None:
         raise InputError("no V1 dataset given (pass --data or set data.path)", field="data.path")
     _check(cfg)
+    return cfg
+
+
+def _attempt_config(cfg: FitNeuralConfig, attempt: int) -> FitNeuralConfig:
+    """The config of attempt ``attempt`` (0 = the first): learning rates times ``retry_lr_factor ** attempt``."""
+    if attempt == 0:
+        return cfg
+    out = copy.deepcopy(cfg)
+    scale = cfg.training.retry_lr_factor**attempt
+    out.training.lr = cfg.training.lr * scale
+    out.training.min_lr = cfg.training.min_lr * scale
+    return out
+
+
+def _failed_attempts(out: Path) -> list[dict]:
+    """The attempts already set aside in ``out`` (``failed-1/``, ``failed-2/``, ...), in order."""
+    attempts = []
+    while (out / f"{FAILED}{len(attempts) + 1}" / SUMMARY).is_file():
+        folder = f"{FAILED}{len(attempts) + 1}"
+        s = json.loads((out / folder / SUMMARY).read_text())
+        attempts.append({"lr": s.get("lr"), "failure": s.get("failure"), "folder": folder})
+    return attempts
+
+
+def _set_aside(out: Path, number: int) -> str:
+    """Move a failed attempt's files from ``out`` into ``out/failed-<number>/``; returns that folder's name."""
+    name = f"{FAILED}{number}"
+    (out / name).mkdir(exist_ok=True)
+    for file in ATTEMPT_FILES:
+        if (out / file).exists():
+            (out / file).replace(out / name / file)
+    return name
+
+
+def _fit_once(cfg: FitNeuralConfig, out: Path) -> dict:
+    """One attempt in ``out`` (resumed from its checkpoint when there is one); returns its summary, whose
+    ``failure`` says why the fit failed (None when it did not)."""
+    from v1mtl.data.neural import ImageStats, read_v1
+    from v1mtl.data.neural.loaders import build_loaders
+    from v1mtl.data.neural.preprocess import check_unit_range
+
     core = load_shared_core(cfg.core_from) if cfg.core_from is not None else None
     if core is not None and core.normalization is not None and cfg.data.mean is None and cfg.data.std is None:
         # a trained trunk expects the input normalization it was trained with
         cfg.data.mean, cfg.data.std = core.normalization
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # what a killed run left half-written (checkpoint.pt.*.tmp); this run is the folder's only writer
     remove_stale_temporaries(out)
@@ -411,9 +508,9 @@ def fit_v1_model(
             stopper.finished = False
 
     if stopper.finished or epoch >= t.max_epochs:
-        if (out / "summary.json").is_file() and (out / MODEL).is_file():
+        if (out / SUMMARY).is_file() and (out / MODEL).is_file():
             print(f"fit-neural: {out} already holds a finished run; nothing to do")
-            return json.loads((out / "summary.json").read_text())
+            return json.loads((out / SUMMARY).read_text())
     else:
         epoch_bar = tqdm(
             total=t.max_epochs,
@@ -428,7 +525,11 @@ def fit_v1_model(
             train_loss = _train_epoch(net, loaders, optimizer, cfg, epoch, dev, n_train)
             val = validation_correlation(net, loaders.validation, dev, cfg.bf16)
             improved, decision = loop.end_epoch(val)
-            stopped_early = stopper.round >= t.rounds or not math.isfinite(val)
+            if not math.isfinite(train_loss):
+                stopper.finished = True  # diverged: more epochs from here only add to the damage
+            stopped_early = (
+                stopper.round >= t.rounds or not math.isfinite(val) or not math.isfinite(train_loss)
+            )
             history.append(
                 {
                     "epoch": epoch,
@@ -463,18 +564,35 @@ def fit_v1_model(
     MetricsLog(out, enabled=True, tensorboard=False).write(history)
     rows = test_scores(net, loaders.test, dev, cfg.bf16)
     _write_scores(out / "scores.csv", rows)
-    summary = summarize(rows) | {
+    peak = largest_prediction(net, [loaders.validation, loaders.test], dev, cfg.bf16)
+    summary = summarize(rows, cfg.min_explainable_variance) | {
         "best_epoch": stopper.best_epoch,
         "best_val_corr": stopper.best_score,
         "epochs": epoch,
         "stopped_early": stopper.round >= t.rounds,
         "dataset": cfg.data.path,
         "input_shape": list(loaders.input_shape),
+        "lr": t.lr,
+        "largest_prediction": peak,
+        "largest_response": _largest_response(dataset),
+        "failure": fit_failure(history, peak, _largest_response(dataset)),
     }
     summary |= _ground_truth_ceiling(cfg.data.path, dataset, loaders)
     _save_model(out / MODEL, net, model_cfg, cfg, loaders)
-    write_json(out / "summary.json", summary)
+    write_json(out / SUMMARY, summary)
     return summary
+
+
+def _largest_response(dataset) -> float:
+    """The largest recorded response of any trial (NaN = not recorded)."""
+    import numpy as np
+
+    peaks = [
+        float(np.nanmax(r, initial=0.0))
+        for s in dataset.sessions
+        for r in (np.asarray(s.train_responses), np.asarray(s.test_responses))
+    ]
+    return max(peaks, default=0.0)
 
 
 def _save_model(path: Path, net: MultiTaskNet, model_cfg: ModelConfig, cfg: FitNeuralConfig, loaders) -> None:

@@ -16,6 +16,7 @@ from v1mtl.common.figure_style import NORM_LABELS
 from v1mtl.common.tables import read_csv
 from v1mtl.evaluate.robustness_metrics import score
 from v1mtl.evaluate.robustness_table import read_rows
+from v1mtl.neural_model.fit_health import failure_words, number
 
 
 def _json(path: Path) -> dict:
@@ -30,7 +31,17 @@ def _v1(folder: Path) -> str:
 
 def _fit(folder: Path) -> str:
     s = _json(folder / "summary.json")
-    return f"test FEVE {s['feve_mean']:.3f}, correlation {s['test_corr_mean']:.3f}"
+    failed = failure_words(s)
+    if failed is not None:
+        return failed
+    return f"test FEVE {number(s['feve_mean'])}{_spread(s)}, correlation {number(s['test_corr_mean'])}"
+
+
+def _spread(s: dict) -> str:
+    """`` (median m, n of N neurons)``; '' for a summary written before the reliability criterion."""
+    if "n_used" not in s:
+        return ""
+    return f" (median {number(s['feve_median'])}, {s['n_used']} of {s['n_total']} neurons)"
 
 
 def _targets(folder: Path) -> str:
@@ -67,7 +78,9 @@ def _adversarial(folder: Path) -> str:
 
 def _predictivity(folder: Path) -> str:
     s = _json(folder / "summary.json")
-    return f"FEVE {s['best']['feve_mean']:.3f} at {s['best_layer']}"
+    if s.get("status") == "failed":
+        return f"failed: {s['failure']}"
+    return f"FEVE {number(s['best']['feve_mean'])}{_spread(s['best'])} at {s['best_layer']}"
 
 
 def _analysis(folder: Path) -> str:

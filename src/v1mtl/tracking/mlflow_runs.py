@@ -215,7 +215,11 @@ def _adversarial_scores(folder: Path) -> dict[str, float]:
 
 
 def _predictivity_scores(folder: Path) -> dict[str, float]:
-    best = json.loads((folder / "summary.json").read_text())["best"]
+    """The best layer's scores; none when every layer's readout fit failed (they are not results)."""
+    summary = json.loads((folder / "summary.json").read_text())
+    if summary.get("status") == "failed":
+        return {}
+    best = summary["best"]
     return {f"v1_predictivity_{k}": v for k, v in _numbers(best).items() if k != "layer_index"}
 
 
