@@ -17,7 +17,7 @@ from v1mtl.common.errors import InputError
 from v1mtl.common.stats import t_mean
 from v1mtl.evaluate.relative_robustness import FAMILIES, FAMILY_OF
 from v1mtl.report import claims as claims_mod
-from v1mtl.report import differences, figures, relative, steps, tables, teachers
+from v1mtl.report import differences, figures, plausibility, relative, steps, tables, teachers
 from v1mtl.report.collect import RunResult, collect_runs, pooled_rows
 from v1mtl.report.document import (
     Bullets,
@@ -62,6 +62,24 @@ def _fit_cell(rs: list[RunResult]) -> str:
     return cell + (f" (lowest val {min(val):.3f})" if len(val) > 1 else "")
 
 
+def _predictivity_cell(rs: list[RunResult]) -> str:
+    """``mean; median m; n of N neurons`` over the seeds whose readout fits did not fail (mean with its
+    interval over seeds; the neuron counts as a range when seeds differ), ``failed`` when every seed's
+    failed, and how many failed when some did."""
+    failed = sum(r.predictivity_failed for r in rs)
+    ok = [r for r in rs if not r.predictivity_failed and np.isfinite(r.predictivity)]
+    if not ok:
+        return "failed" if failed else "–"
+    used = sorted({r.predictivity_neurons[0] for r in ok})
+    total = sorted({r.predictivity_neurons[1] for r in ok})
+    n_used = f"{used[0]}" if len(used) == 1 else f"{used[0]}-{used[-1]}"
+    n_total = f"{total[0]}" if len(total) == 1 else f"{total[0]}-{total[-1]}"
+    medians = [r.predictivity_median for r in ok if np.isfinite(r.predictivity_median)]
+    median = f"{np.mean(medians):.3f}" if medians else "–"
+    cell = f"{_cell(_over_seeds(ok, 'predictivity'))}; median {median}; {n_used} of {n_total} neurons"
+    return cell + (f"; {failed} of {len(rs)} fits failed" if failed else "")
+
+
 def summary_table(runs: list[RunResult]) -> Table:
     """Per condition: mean over seeds with a 95% t interval over seeds (no interval with one seed)."""
     rows = []
@@ -78,7 +96,7 @@ def summary_table(runs: list[RunResult]) -> Table:
                 else "100 (reference)",
                 _cell(_over_seeds(rs, "mean_corruption_accuracy")),
                 _cell(_over_seeds(rs, "mce")) if c != "baseline" else "1 (reference)",
-                _cell(_over_seeds(rs, "predictivity")),
+                _predictivity_cell(rs),
                 _fit_cell(rs),
                 f"{flagged} of {len(rs)}" if flagged else "none",
             ]
@@ -90,7 +108,7 @@ def summary_table(runs: list[RunResult]) -> Table:
         "relative robustness score",
         "mean corruption accuracy",
         "mCE vs Baseline",
-        "V1 predictivity (FEVE)",
+        "V1 predictivity (FEVE; median; reliable neurons)",
         "fit to neural targets (corr)",
         "under-trained runs",
     ]
@@ -388,10 +406,21 @@ def _v1_section(doc: Document, plan: StudyPlan) -> None:
     if s is None:
         doc.add(Paragraph("The V1 model has not been fitted yet."))
         return
+    if s.get("status") == "failed":
+        # its scores are not results; the reason and the file are in the failed-fits box too
+        doc.add(
+            Paragraph(
+                f"The V1 model's fit failed ({s.get('failure')}) after {len(s.get('attempts') or [None])} "
+                f"attempt(s); its scores are not reported. Files: {plan.first.fit.folder(plan.root)}."
+            )
+        )
+        return
     doc.add(
         Paragraph(
             f"V1 dataset: {plan.data_path(plan.first.v1)}. Test scores of the V1 model on the repeated test "
-            "images, over neurons, with the noise ceiling:"
+            f"images, over the {s.get('n_used', '–')} of {s.get('n_total', s.get('n_neurons', '–'))} neurons "
+            f"with explainable variance above {s.get('min_explainable_variance', '–')} (every neuron is in "
+            "scores.csv), with the noise ceiling:"
         )
     )
     rows = [
@@ -559,11 +588,20 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
             )
     conditions = figures.conditions_in_order(runs)
     v1_model = _v1_model_summary(plan)
-    box = summary_box(claims, runs, conditions, None if v1_model is None else v1_model.get("feve_mean"))
+    v1_feve = None if v1_model is None or v1_model.get("status") == "failed" else v1_model.get("feve_mean")
+    box = summary_box(claims, runs, conditions, v1_feve)
     doc.add(box)
-    warning = warning_box(runs, claims, cfg_dict["train"]["data"]["source"])
-    if warning is not None:
-        doc.add(warning)
+    warnings = [
+        w
+        for w in (
+            warning_box(runs, claims, cfg_dict["train"]["data"]["source"]),
+            plausibility.failed_fits_box(plan),
+            plausibility.plausibility_box(plan, every),
+        )
+        if w is not None
+    ]
+    for w in warnings:
+        doc.add(w)
     meta = run_metadata(plan, cfg_dict["device"])
     doc.add(Paragraph(" ".join(f"{line[0].upper()}{line[1:]}." for line in metadata_lines(meta)[:2])))
 
@@ -580,7 +618,9 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
             "accuracy is over the corruption x severity grid; mCE is the mean over corruptions of the summed errors "
             "divided by those of the Baseline of the same seed (Hendrycks & Dietterich 2019; below 1 = more robust). "
             "V1 predictivity is the mean FEVE of fresh readouts fitted on the frozen network, at the best layer by "
-            "validation correlation. The fit to the neural targets is each MTL network's correlation with its own "
+            "validation correlation, over the neurons with explainable variance above the fit settings' "
+            "min_explainable_variance, with the median and the number of neurons used of all; 'failed' where every "
+            "layer's readout fit failed (the failed-fits box says why). The fit to the neural targets is each MTL network's correlation with its own "
             "targets on the validation images and on the test images (mean over seeds; the lowest validation value "
             "in brackets). Under-trained: the validation "
             "accuracy was still rising when max_epochs ended the run (docs/training.md)."
@@ -699,5 +739,5 @@ def write_report(study_dir: str | Path, plan: StudyPlan | None = None) -> tuple[
     md = root / "report.md"
     write_text(md, to_markdown(doc))
     write_text(root / "report.html", to_html(doc, root))
-    console = [box_text(box)] + ([box_text(warning)] if warning is not None else [])
+    console = [box_text(box)] + [box_text(w) for w in warnings]
     return md, "\n\n".join([*console, to_markdown(Document("Summary", [table])).split("\n", 2)[2].rstrip()])

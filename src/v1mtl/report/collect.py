@@ -40,7 +40,12 @@ class RunResult:
         sweep_accuracy, relative_sweep: mean accuracy and relative score over the Gaussian-noise sweep.
         val_neural_corr, test_neural_corr: the network's correlation with its own neural targets (MTL).
         under_trained: the run's convergence check (``training.convergence``) flagged it.
-        predictivity: mean FEVE of fresh readouts at the best layer (NaN when not measured).
+        predictivity: mean FEVE of fresh readouts at the best layer, over its reliable neurons (NaN when not
+            measured, or when every layer's readout fit failed).
+        predictivity_median: the median FEVE at that layer.
+        predictivity_neurons: ``(n_used, n_total)``: the neurons the summary uses of all scored ((0, 0) when
+            not recorded).
+        predictivity_failed: every layer's readout fit failed (``predictivity_failure`` says why).
         predictivity_layers: the predictivity stage's per-layer records (``summary.json``'s ``layers``).
         n_classes: the classifier's number of classes (``final.json``; 0 when not recorded), for chance level.
         rows: the robustness rows (corruption grid), for the per-severity figure.
@@ -66,6 +71,10 @@ class RunResult:
     test_neural_corr: float = float("nan")
     under_trained: bool = False
     predictivity: float = float("nan")
+    predictivity_median: float = float("nan")
+    predictivity_neurons: tuple[int, int] = (0, 0)
+    predictivity_failed: bool = False
+    predictivity_failure: str = ""
     predictivity_layer: str = ""
     predictivity_layers: list[dict[str, Any]] = field(default_factory=list)
     n_classes: int = 0
@@ -131,7 +140,13 @@ def collect_runs(plan: StudyPlan) -> list[RunResult]:
                 res.gradient_masking = list(attack["gradient_masking_reasons"])
             pred = _read_json(sp.predictivity[(condition, seed)].folder(plan.root) / "summary.json")
             if pred is not None:
-                res.predictivity = float(pred["best"][PREDICTIVITY_METRIC])
+                best = pred["best"]
+                res.predictivity_failed = pred.get("status") == "failed"
+                res.predictivity_failure = str(pred.get("failure") or "")
+                if not res.predictivity_failed:  # a failed fit's scores are not results
+                    res.predictivity = _number(best[PREDICTIVITY_METRIC])
+                    res.predictivity_median = _number(best.get("feve_median"))
+                    res.predictivity_neurons = (int(best.get("n_used", 0)), int(best.get("n_total", 0)))
                 res.predictivity_layer = str(pred["best_layer"])
                 res.predictivity_layers = list(pred.get("layers", []))
             results[(condition, seed)] = res
