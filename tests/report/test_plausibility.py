@@ -14,7 +14,7 @@ from v1mtl.report.plausibility import (
     failed_fits_box,
     plausibility_box,
     plausibility_flags,
-    wilson_low,
+    wilson_interval,
 )
 from v1mtl.study import StudyConfig, build_plan
 
@@ -44,9 +44,10 @@ def _row(corruption, severity, correct, n=100):
 
 def test_wilson_interval_brackets_the_observed_rate():
     for correct, n in ((0, 10), (7, 20), (20, 20), (450, 1000)):
-        low = wilson_low(correct, n)
-        assert 0 <= low <= correct / n
-    assert wilson_low(450, 1000) > wilson_low(9, 20)  # more images, a tighter interval
+        low, high = wilson_interval(correct, n)
+        assert 0 <= low <= correct / n <= high <= 1
+    wide, narrow = wilson_interval(9, 20), wilson_interval(450, 1000)
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]  # more images, a tighter interval
 
 
 def test_plausible_numbers_raise_no_flag(plan):
@@ -54,8 +55,11 @@ def test_plausible_numbers_raise_no_flag(plan):
     layers = [{"layer": "relu2_1", "status": "ok", "feve_mean": 0.2, "feve_median": -0.4}]
     _write(plan, "predictivity", {"status": "ok", "layers": layers})
     run = RunResult("baseline", 0, "baseline-s0", test_accuracy=0.5, clean_accuracy=0.5)
-    run.rows = [_row("clean", 0, 50), _row("contrast", 1, 55)]  # above clean, within its interval
-    assert plausibility_flags(plan, [run]) == [] and plausibility_box(plan, [run]) is None
+    run.rows = [_row("clean", 0, 50), _row("contrast", 1, 55)]  # above clean, within the intervals
+    # on 4 images, 1 correct after a corruption and none clean is no evidence of anything
+    few = RunResult("mtl", 0, "mtl-s0", test_accuracy=0.0, clean_accuracy=0.0)
+    few.rows = [_row("clean", 0, 0, n=4), _row("fog", 1, 1, n=4)]
+    assert plausibility_flags(plan, [run, few]) == [] and plausibility_box(plan, [run, few]) is None
     assert failed_fits(plan) == [] and failed_fits_box(plan) is None
 
 

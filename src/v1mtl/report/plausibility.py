@@ -8,9 +8,11 @@ A report must never hand a user an impossible number as a result (issue 18: a di
   describes a broken fit, not a V1 model. Single neurons below -1 are common and not flagged; the
   summaries leave out unreliable neurons (``v1mtl.neural_model.evaluate``);
 - an accuracy outside [0, 1] (clean, test, corrupted, under attack);
-- a corrupted accuracy above the clean accuracy on the same images by more than chance allows: the clean
-  accuracy lies below the lower end of the corrupted accuracy's 95% Wilson score interval (Wilson 1927,
-  JASA 22:209). A corruption rarely helps; more often the clean row was not measured as the other rows.
+- a corrupted accuracy above the clean accuracy on the same images by more than chance allows: the lower end
+  of the corrupted accuracy's 95% Wilson score interval (Wilson 1927, JASA 22:209) lies above the upper end
+  of the clean accuracy's. Both are estimates from the same few images, so each one's sampling error counts
+  (with 4 images, 1 correct after a corruption and 0 clean is no evidence of anything); a corruption rarely
+  helps, and more often the clean row was not measured as the other rows.
 The bounds are v1mtl's reading of what the measures can be, not a published rule.
 Failed fits (``status: failed`` in a fit or predictivity unit's ``summary.json``) are listed in a box of their
 own, so a "failed" cell in the tables always has its reason one look away.
@@ -32,14 +34,15 @@ SUMMARY = "summary.json"
 FEVE_KEYS = ("feve_mean", "feve_median")
 
 
-def wilson_low(correct: int, n: int, z: float = Z_95) -> float:
-    """Lower end of the Wilson score interval of ``correct`` successes in ``n`` trials."""
+def wilson_interval(correct: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval ``(low, high)`` of ``correct`` successes in ``n`` trials (NaN for no trials)."""
     if n <= 0:
-        return math.nan
+        return math.nan, math.nan
     p = correct / n
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - spread) / (1 + z * z / n)
+    scale = 1 + z * z / n
+    return (centre - spread) / scale, (centre + spread) / scale
 
 
 def _read(path: Path) -> dict | None:
@@ -142,11 +145,12 @@ def _accuracy_flags(plan: StudyPlan, runs: list[RunResult]) -> list[str]:
         clean = [r for r in run.rows if r.corruption == "clean"]
         if not clean:
             continue
+        clean_high = wilson_interval(clean[0].correct, clean[0].n)[1]
         for r in run.rows:
-            if r.corruption != "clean" and wilson_low(r.correct, r.n) > clean[0].accuracy:
+            if r.corruption != "clean" and wilson_interval(r.correct, r.n)[0] > clean_high:
                 flags.append(
                     f"{run.name}: {r.corruption} severity {r.severity:g} accuracy {r.accuracy:.3f} is above the "
-                    f"clean {clean[0].accuracy:.3f} by more than its 95% interval "
+                    f"clean {clean[0].accuracy:.3f} beyond both 95% intervals "
                     f"(see {_where(files['robustness'], plan.root)})"
                 )
     return flags
