@@ -77,3 +77,12 @@ def test_a_diverging_fit_is_caught(tiny_sim, tmp_path):
     # a learning rate no Poisson readout survives: the health check, not the score, must say what happened
     summary = fit_v1_model(tiny_config(max_epochs=2, lr=1e6, retries=0), tiny_sim, tmp_path / "fit")
     assert summary["status"] == "failed" and summary["failure"]
+
+
+def test_more_retries_continue_a_fit_that_failed(tiny_sim, tmp_path, monkeypatch):
+    outcomes = iter(["made to fail", None])
+    monkeypatch.setattr(fit_module, "fit_failure", lambda history, peak, response: next(outcomes))
+    out = tmp_path / "fit"
+    assert fit_v1_model(tiny_config(max_epochs=1, retries=0), tiny_sim, out)["status"] == "failed"
+    again = fit_v1_model(tiny_config(max_epochs=1, retries=1), tiny_sim, out)
+    assert again["status"] == "ok" and [a["folder"] for a in again["attempts"]] == ["failed-1", "."]

@@ -189,11 +189,10 @@ def _check(cfg: FitNeuralConfig) -> None:
 def _resumable_view(cfg: FitNeuralConfig) -> dict[str, Any]:
     """The config minus what may change between a run and its resumption."""
     d = config_to_dict(cfg)
+    # more retries continue a fit that failed; fewer leave a finished one as it is
     for key in ("max_epochs", "retries"):
         d["training"].pop(key)
-    # they change only the summary, which is computed again at the end
-    for key in ("progress", "min_explainable_variance"):
-        d.pop(key)
+    d.pop("progress")
     return d
 
 
