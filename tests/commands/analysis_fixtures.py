@@ -25,9 +25,10 @@ def one_thread():
 TINY_MODEL = ["model.arch=vgg11", "model.width=0.0625", "model.hidden=16", "data.image_size=32"]
 
 
-def write_tiny_network(folder: Path, seed: int = 0) -> Path:
-    """A vgg11 (width 1/16) network on 32 px images saved as ``folder/best.pt``; returns the folder."""
-    cfg = load_config(TrainConfig, overrides=TINY_MODEL)
+def write_tiny_network(folder: Path, seed: int = 0, overrides: tuple[str, ...] = ()) -> Path:
+    """A vgg11 (width 1/16) network on 32 px images saved as ``folder/best.pt`` (``overrides``: more
+    ``--set`` items of its config); returns the folder."""
+    cfg = load_config(TrainConfig, overrides=[*TINY_MODEL, *overrides])
     torch.manual_seed(seed)
     net = build_network(cfg.model, n_classes=3, sessions=None, image_size=32)
     payload = {

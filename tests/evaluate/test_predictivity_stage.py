@@ -131,3 +131,19 @@ def test_a_layer_whose_readout_fit_failed_is_never_the_best(tmp_path, inputs, mo
     )
     text = capsys.readouterr().out
     assert "failed: every layer's readout fit failed" in text and "FEVE" not in text
+
+
+def test_fresh_readouts_fit_on_the_trunk_of_a_network_behind_a_voneblock(tmp_path, inputs):
+    _, v1 = inputs
+    vone = ("model.front_end=vone", "model.vone.simple_channels=3", "model.vone.complex_channels=3")
+    net = write_tiny_network(tmp_path / "vone", overrides=vone)
+    cfg = PredictivityConfig(layers=["relu2_1"], max_epochs=1)
+    summary = run_predictivity_stage(cfg, net, v1, tmp_path / "pred", progress=False)
+    assert [r["layer"] for r in summary["layers"]] == ["relu2_1"]
+    # the V1 model's trunk holds the trained network's filter bank, whatever its input size
+    import torch
+
+    fitted = torch.load(tmp_path / "pred" / "layer_relu2_1" / "fit" / "model.pt", weights_only=True)
+    trained = torch.load(net / "best.pt", weights_only=True)
+    key = "shared.0.block.weight"
+    assert torch.equal(fitted["state_dict"][key], trained["state_dict"][key])

@@ -117,6 +117,19 @@ def _dry_run(module: nn.Module, shape: tuple[int, ...]) -> torch.Size:
     return out.shape
 
 
+def make_trunk(cfg: ModelConfig, image_size: int) -> nn.Sequential:
+    """The whole convolutional trunk ``cfg`` describes, its front end in place (``features`` of the VGG,
+    initialized); ``image_size`` sizes a VOneBlock's filters (``v1mtl.models.vone.adopt_saved_banks``
+    resizes them to a saved state's before it is loaded)."""
+    features = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)
+    if cfg.front_end == "vone":
+        try:
+            features[0] = VOneFrontEnd(cfg.vone, image_size, features[0].out_channels)
+        except ValueError as err:  # a pixel grid too coarse for the lowest preferred spatial frequency
+            raise InputError(str(err), field="model.vone.visual_degrees") from None
+    return features
+
+
 def build_network(
     cfg: ModelConfig,
     *,
@@ -138,12 +151,7 @@ def build_network(
             (neural_cotraining ``models/mtl_vgg.py``).
     """
     cfg.validate()
-    features = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)
-    if cfg.front_end == "vone":
-        try:
-            features[0] = VOneFrontEnd(cfg.vone, image_size, features[0].out_channels)
-        except ValueError as err:  # a pixel grid too coarse for the lowest preferred spatial frequency
-            raise InputError(str(err), field="model.vone.visual_degrees") from None
+    features = make_trunk(cfg, image_size)
     k = shared_layer_index(cfg.arch, cfg.batch_norm, cfg.shared_layer)
     shared = features[:k]
     unshared = classifier = None

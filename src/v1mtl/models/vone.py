@@ -215,3 +215,14 @@ class VOneFrontEnd(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bottleneck(self.block(x))
+
+
+def adopt_saved_banks(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
+    """Give every VOneBlock of ``module`` the kernel size of its bank in ``state_dict`` (keys as
+    ``module.state_dict()`` names them), so that loading the state restores the filters a network was
+    trained with even when ``module`` was built for inputs of another size (a V1 model's stimuli)."""
+    for name, block in module.named_modules():
+        if isinstance(block, VOneBlock):
+            saved = state_dict.get(f"{name}.weight" if name else "weight")
+            if isinstance(saved, torch.Tensor) and saved.shape[:2] == block.weight.shape[:2]:
+                block.weight = torch.empty_like(saved, device=block.weight.device)

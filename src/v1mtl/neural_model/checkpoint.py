@@ -38,10 +38,12 @@ from v1mtl.fitting.checkpoint import (
     require,
 )
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
-from v1mtl.models.vgg import make_features, shared_layer_index
+from v1mtl.models.factory import make_trunk
+from v1mtl.models.vgg import shared_layer_index
+from v1mtl.models.vone import adopt_saved_banks
 
 KIND = "v1mtl-v1-model"
-TRUNK_FIELDS = ("arch", "batch_norm", "width", "shared_layer")
+TRUNK_FIELDS = ("arch", "batch_norm", "width", "shared_layer", "front_end", "vone")
 
 
 def model_config_from_dict(data: Any, path: str | Path | None = None) -> ModelConfig:
@@ -165,8 +167,9 @@ def load_shared_core(path: str | Path) -> SharedCore:
     if not shared:
         raise InputError("the state_dict has no shared.* weights", path=path, field="state_dict")
     # The trunk alone (no heads, no dry run) costs only its own weights to build.
-    trunk = make_features(cfg.arch, cfg.batch_norm, cfg.width, in_channels=3)
-    trunk = trunk[: shared_layer_index(cfg.arch, cfg.batch_norm, cfg.shared_layer)]
+    # a front end's filters are sized by any image size here: the saved ones replace them
+    trunk = make_trunk(cfg, image_size=64)[: shared_layer_index(cfg.arch, cfg.batch_norm, cfg.shared_layer)]
+    adopt_saved_banks(trunk, shared)
     load_weights(trunk, shared, path, field="state_dict shared.*")
     field = "normalization" if ckpt.get("normalization") is not None else "stats"
     norm = ckpt.get(field)

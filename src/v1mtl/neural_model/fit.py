@@ -63,6 +63,7 @@ from v1mtl.common.ranges import (
 from v1mtl.fitting import EarlyStopping, MetricsLog, RestoreBestLoop, load_checkpoint, save_checkpoint
 from v1mtl.fitting.losses import poisson_loss, scaled_poisson_loss
 from v1mtl.models import ModelConfig, MultiTaskNet, build_network
+from v1mtl.models.vone import adopt_saved_banks
 from v1mtl.neural_model.checkpoint import KIND, TRUNK_FIELDS, load_shared_core
 from v1mtl.neural_model.evaluate import (
     MIN_EXPLAINABLE_VARIANCE,
@@ -242,6 +243,7 @@ def _build(cfg: FitNeuralConfig, loaders, device: torch.device, core) -> tuple[M
         model_cfg, n_classes=None, sessions=loaders.n_neurons, image_size=h, neural_image_size=(h, w)
     )
     if shared_state is not None:
+        adopt_saved_banks(net.shared, shared_state)
         try:
             net.shared.load_state_dict(shared_state, strict=True)
         except RuntimeError as err:
