@@ -89,8 +89,19 @@ class RayCluster:
         """The same, started in the background."""
         command = [sys.executable, "-m", "v1mtl", *args, "--ray-address", self.address]
         return subprocess.Popen(
-            command, env=os.environ | self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            env=os.environ | self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_foreground_sigint,
         )
+
+
+def _foreground_sigint() -> None:
+    """Ctrl-C as on a terminal: a suite started in the background (``make test &``) inherits SIGINT
+    ignored, and Python then keeps it ignored in the driver, which would never see the test's SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture
