@@ -566,6 +566,7 @@ def _fit_once(cfg: FitNeuralConfig, out: Path) -> dict:
     rows = test_scores(net, loaders.test, dev, cfg.bf16)
     _write_scores(out / "scores.csv", rows)
     peak = largest_prediction(net, [loaders.validation, loaders.test], dev, cfg.bf16)
+    largest_response = _largest_response(dataset)
     summary = summarize(rows, cfg.min_explainable_variance) | {
         "best_epoch": stopper.best_epoch,
         "best_val_corr": stopper.best_score,
@@ -575,8 +576,8 @@ def _fit_once(cfg: FitNeuralConfig, out: Path) -> dict:
         "input_shape": list(loaders.input_shape),
         "lr": t.lr,
         "largest_prediction": peak,
-        "largest_response": _largest_response(dataset),
-        "failure": fit_failure(history, peak, _largest_response(dataset)),
+        "largest_response": largest_response,
+        "failure": fit_failure(history, peak, largest_response),
     }
     summary |= _ground_truth_ceiling(cfg.data.path, dataset, loaders)
     _save_model(out / MODEL, net, model_cfg, cfg, loaders)
